@@ -1,0 +1,1 @@
+"""Rule family: comment_injection (being written)."""

@@ -1,0 +1,1 @@
+"""Rule family: obfuscation (being written)."""

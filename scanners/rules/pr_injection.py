@@ -1,0 +1,1 @@
+"""Rule family: pr_injection (being written)."""

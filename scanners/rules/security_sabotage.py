@@ -1,0 +1,1 @@
+"""Rule family: security_sabotage (being written)."""
