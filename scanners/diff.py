@@ -52,6 +52,10 @@ class FileChange:
 
     def added_line_at(self, offset: int) -> tuple[int, str]:
         """Map an offset in ``added_text`` back to (new-file line number, line text)."""
+        return self.added[self.added_index_at(offset)]
+
+    def added_index_at(self, offset: int) -> int:
+        """Index into ``added`` of the line holding ``offset`` of ``added_text``."""
         if self._added_offsets is None:
             offsets = []
             position = 0
@@ -60,8 +64,7 @@ class FileChange:
                 position += len(text) + 1
             self._added_offsets = offsets
         index = bisect.bisect_right(self._added_offsets, offset) - 1
-        index = max(0, min(index, len(self.added) - 1))
-        return self.added[index]
+        return max(0, min(index, len(self.added) - 1))
 
     @property
     def removed_text(self) -> str:

@@ -51,9 +51,10 @@ def run_tier2(snapshot: PRSnapshot) -> Tier2Result:
 
 def dedupe_threats(threats: list[Threat]) -> list[Threat]:
     """One threat per (rule, path, line); the most severe copy wins. Order: most severe first."""
-    best: dict[tuple[str, str | None, int | None], Threat] = {}
+    best: dict[tuple[str, str | None, int | str | None], Threat] = {}
     for threat in threats:
-        key = (threat.rule, threat.path, threat.line)
+        # PR-text findings have no line: their evidence tells them apart.
+        key = (threat.rule, threat.path, threat.line if threat.line is not None else threat.evidence)
         kept = best.get(key)
         if kept is None or threat.severity.rank > kept.severity.rank:
             best[key] = threat
