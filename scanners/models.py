@@ -126,6 +126,9 @@ class ScanReport(BaseModel):
     tiers_completed: list[Tier] = Field(default_factory=list)
     tiers_skipped: dict[str, str] = Field(default_factory=dict)
     scanner_version: str
+    # False when part of the input could not be analysed (truncated diff, unparseable hunks,
+    # a failed rule): such a report is never ``safe``.
+    complete: bool = True
     # Beyond the DESIGN.md core: why the sub-scores are what they are, and which evidence was
     # missing (the reasons behind ``confidence``), so a PR author sees a specific reason.
     signals: list[Signal] = Field(default_factory=list)

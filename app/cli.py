@@ -1,0 +1,144 @@
+"""``watchpost`` command line (click + rich).
+
+``scan-pr`` exit codes: 0 done, 1 the verdict reached ``--fail-on``, 2 unusable input (one line on
+stderr saying why). Reports go to stdout; diagnostics to stderr, so ``--json`` output pipes clean.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+import click
+from pydantic import ValidationError
+from rich.console import Console
+from rich.table import Table
+
+from scanners.models import ScanReport, Severity, Tolerance, Verdict
+from scanners.workspace import WorkspaceError, load_path
+
+SEVERITY_STYLE = {Severity.CRITICAL: "bold red", Severity.HIGH: "red", Severity.MEDIUM: "yellow", Severity.LOW: "cyan"}
+VERDICT_STYLE = {Verdict.DANGEROUS: "bold white on red", Verdict.SUSPICIOUS: "bold red", Verdict.CAUTION: "bold yellow", Verdict.SAFE: "bold green"}
+
+
+@click.group()
+@click.version_option(package_name="watchpost")
+def main() -> None:
+    """Watchpost: decide whether a pull request (and later a package, repo or page) can be trusted."""
+
+
+def _llm_for(offline: bool) -> tuple[object | None, str]:
+    if offline:
+        return None, "skipped: --offline (no network)"
+    from app.settings import Settings
+
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        name = "WATCHPOST_" + str(error["loc"][0]).upper()
+        raise click.UsageError(f"{name}: {error['msg']}") from None
+    if not settings.llm_configured:
+        return None, "LLM review not configured (set WATCHPOST_LLM_BASE_URL and WATCHPOST_LLM_MODEL)"
+    try:
+        from app.llm import reviewer_from_settings
+    except ImportError:
+        return None, "LLM review needs the openai package (pip install 'watchpost[llm]')"
+    return reviewer_from_settings(settings), ""
+
+
+def render_table(report: ScanReport, console: Console) -> None:
+    verdict = report.verdict
+    console.print(
+        f"[{VERDICT_STYLE[verdict]}] {verdict.value.upper()} [/] score [bold]{report.score}[/]/100 · "
+        f"confidence {report.confidence.value} · tolerance {report.tolerance.value} · {report.origin} {report.name}"
+        + (f"#{report.version}" if report.version else "")
+    )
+    scores = report.sub_scores
+    parts = [f"{name} {value:.0f}" if value is not None else f"{name} n/a" for name, value in (("identity", scores.identity), ("behavior", scores.behavior), ("content", scores.content))]
+    console.print("sub-scores: " + " · ".join(parts))
+    tiers = ", ".join(t.value for t in report.tiers_completed) or "none"
+    console.print(f"tiers run: {tiers}")
+    for tier, reason in report.tiers_skipped.items():
+        console.print(f"  {tier} skipped: {reason}", style="dim")
+    if not report.complete:
+        console.print("the scan could not analyse everything; it is not reported as safe", style="yellow")
+    if report.threats:
+        table = Table(show_lines=False, header_style="bold")
+        table.add_column("severity")
+        table.add_column("type")
+        table.add_column("where")
+        table.add_column("detail", overflow="fold")
+        for threat in report.threats:
+            where = f"{threat.path}:{threat.line}" if threat.path and threat.line else (threat.path or "PR")
+            detail = threat.detail + (f"\n[dim]{threat.evidence}[/]" if threat.evidence else "")
+            table.add_row(f"[{SEVERITY_STYLE[threat.severity]}]{threat.severity.value}[/]", threat.type, where, detail)
+        console.print(table)
+    else:
+        console.print("no threats found", style="green")
+    for gap in report.evidence_gaps[:10]:
+        console.print(f"  note: {gap}", style="dim")
+
+
+@main.command("scan-pr")
+@click.argument("target", metavar="PATH|-")
+@click.option("--json", "as_json", is_flag=True, help="Print the ScanReport as JSON.")
+@click.option("--tolerance", type=click.Choice([t.value for t in Tolerance]), default=Tolerance.CONSERVATIVE.value, show_default=True)
+@click.option("--offline", is_flag=True, help="Never touch the network (tier 3 is skipped).")
+@click.option("--sarif", "sarif_path", type=click.Path(dir_okay=False, writable=True, path_type=Path), help="Also write SARIF 2.1.0 here.")
+@click.option("--fail-on", type=click.Choice(["caution", "suspicious", "dangerous"]), default=None, help="Exit 1 when the verdict is at least this.")
+def scan_pr_command(target: str, as_json: bool, tolerance: str, offline: bool, sarif_path: Path | None, fail_on: str | None) -> None:
+    """Scan a PR workspace directory, a bare diff file, or a diff on stdin (-)."""
+    from scanners.pipeline import scan_pr
+    from scanners.sarif import to_sarif
+
+    try:
+        stdin_bytes = sys.stdin.buffer.read() if target == "-" else None
+        snapshot = load_path(target, stdin_bytes)
+    except WorkspaceError as exc:
+        click.echo(f"watchpost: {exc}", err=True)
+        sys.exit(2)
+    except OSError as exc:
+        click.echo(f"watchpost: cannot read {target}: {exc.strerror or exc}", err=True)
+        sys.exit(2)
+    llm, reason = _llm_for(offline)
+    report = scan_pr(
+        snapshot,
+        scanned_at=datetime.now(UTC),
+        tolerance=Tolerance(tolerance),
+        llm=llm,  # type: ignore[arg-type]
+        llm_unavailable_reason=reason or "LLM review unavailable",
+    )
+    if sarif_path is not None:
+        sarif_path.write_text(json.dumps(to_sarif(report), indent=2), encoding="utf-8")
+    if as_json:
+        click.echo(report.model_dump_json(indent=2))
+    else:
+        render_table(report, Console(highlight=False, soft_wrap=False))
+    if fail_on is not None and report.verdict.rank >= Verdict(fail_on).rank:
+        sys.exit(1)
+
+
+@main.command("rules")
+@click.option("--markdown", is_flag=True, help="Print docs/rules.md (generated from the registry).")
+def rules_command(markdown: bool) -> None:
+    """List the tier-2 rules."""
+    from scanners.rules_doc import render_rules_markdown
+    from scanners.rules import REGISTRY
+
+    if markdown:
+        click.echo(render_rules_markdown(), nl=False)
+        return
+    console = Console(highlight=False)
+    table = Table(header_style="bold")
+    for column in ("id", "type", "severity", "title"):
+        table.add_column(column)
+    for rule in sorted(REGISTRY.values(), key=lambda r: r.id):
+        table.add_row(rule.id, rule.threat_type.value, rule.severity.value, rule.title)
+    console.print(table)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

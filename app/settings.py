@@ -1,0 +1,61 @@
+"""Settings from the environment (``WATCHPOST_`` prefix), one field per DESIGN.md setting.
+
+Every external endpoint is a setting. Registry base URLs have no default host written here: when
+unset they come from the user's own npm / pip configuration (issue 4).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import AnyHttpUrl, Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="WATCHPOST_", extra="ignore")
+
+    data_dir: Path = Path("./var")
+    database_url: str | None = None  # default: SQLite under data_dir
+    public_url: AnyHttpUrl | None = None
+    host: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=1, le=65535)
+
+    github_app_id: int | None = None
+    github_private_key: SecretStr | None = None
+    github_private_key_path: Path | None = None
+    github_webhook_secret: SecretStr | None = None
+    github_client_id: str | None = None
+    github_client_secret: SecretStr | None = None
+    github_api_url: AnyHttpUrl = AnyHttpUrl("https://api.github.com")
+    github_web_url: AnyHttpUrl = AnyHttpUrl("https://github.com")
+    github_token: SecretStr | None = None
+
+    llm_base_url: AnyHttpUrl | None = None
+    llm_model: str | None = None
+    llm_api_key: SecretStr | None = None
+    llm_timeout_seconds: float = Field(default=60.0, gt=0, le=600)
+
+    redis_url: str | None = None
+    npm_registry_url: AnyHttpUrl | None = None
+    pypi_url: AnyHttpUrl | None = None
+    crates_url: AnyHttpUrl | None = None
+
+    @field_validator("llm_model")
+    @classmethod
+    def _model_not_blank(cls, value: str | None) -> str | None:
+        if value is not None and not value.strip():
+            raise ValueError("must not be blank")
+        return value
+
+    @property
+    def llm_configured(self) -> bool:
+        return self.llm_base_url is not None and bool(self.llm_model)
+
+    @property
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{(self.data_dir / 'watchpost.db').resolve()}"
+
+
+def load_settings() -> Settings:
+    return Settings()
