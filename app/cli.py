@@ -31,7 +31,7 @@ def main() -> None:
 
 def _llm_for(offline: bool) -> tuple[object | None, str]:
     if offline:
-        return None, "skipped: --offline (no network)"
+        return None, "--offline: no network use"
     from app.settings import Settings
 
     try:
@@ -116,7 +116,11 @@ def scan_pr_command(target: str, as_json: bool, tolerance: str, offline: bool, s
     if as_json:
         click.echo(report.model_dump_json(indent=2))
     else:
-        render_table(report, Console(highlight=False, soft_wrap=False))
+        # Piped output (CI logs, agents) gets a wide table so paths and types are not folded.
+        console = Console(highlight=False)
+        if not console.is_terminal:
+            console = Console(highlight=False, width=200)
+        render_table(report, console)
     if fail_on is not None and report.verdict.rank >= Verdict(fail_on).rank:
         sys.exit(1)
 

@@ -147,7 +147,12 @@ def classify(path: str) -> PathInfo:
     is_lockfile = basename in _LOCKFILES
     is_vendored = any(segment in f"/{lower}" for segment in (f"/{s}" for s in _VENDOR_SEGMENTS))
     is_minified_name = bool(_MINIFIED_RE.search(lower))
-    is_doc = ext in _DOC_EXT and not is_agent_config
+    is_doc = (
+        ext in _DOC_EXT
+        and not is_agent_config
+        and basename != "cmakelists.txt"
+        and not basename.startswith(("requirements", "constraints"))
+    )
     is_build_hook = (
         basename in _BUILD_HOOK_EXACT
         or ext in _BUILD_HOOK_EXT

@@ -30,7 +30,7 @@ def test_json_from_stdin_and_fail_on() -> None:
     assert result.returncode == 1, result.stderr
     report = json.loads(result.stdout)
     assert report["verdict"] in {"suspicious", "dangerous"}
-    assert report["tiers_skipped"]["tier3"].startswith("skipped: --offline")
+    assert report["tiers_skipped"]["tier3"].startswith("--offline")
     clean = run_cli("scan-pr", "-", "--json", "--offline", "--fail-on", "suspicious", stdin=CLEAN.encode())
     assert clean.returncode == 0 and json.loads(clean.stdout)["threats"] == []
 

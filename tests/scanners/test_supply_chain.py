@@ -26,7 +26,9 @@ def test_expression_injection_severity_follows_trigger() -> None:
 
 def test_expression_in_env_or_with_is_safe() -> None:
     body = "      - uses: actions/github-script@v7\n        with:\n          title: ${{ github.event.pull_request.title }}\n"
-    assert supply(workflow(body)) == []
+    env = "      - env:\n          TITLE: ${{ github.event.pull_request.title }}\n        run: echo \"$TITLE\"\n"
+    for step in (body, env):
+        assert [t.rule for t in supply(workflow(step))] == ["supply-chain/privileged-trigger-added"]
 
 
 def test_github_script_sink() -> None:

@@ -13,8 +13,12 @@ def author(**changes) -> dict:
     return user
 
 
+NEUTRAL = {"author_orgs": [], "reviews": [], "author_repo_commits": 1, "pr_author_association": "CONTRIBUTOR"}
+
+
 def identity_for(**overrides) -> tuple[float, list[str], list[str]]:
-    result = run_tier1(snapshot_from_parts(build_metadata(**overrides)))
+    """Identity of an ordinary contributor (not capped at 100), with ``overrides`` applied."""
+    result = run_tier1(snapshot_from_parts(build_metadata(**{**NEUTRAL, **overrides})))
     assert result.identity is not None
     return result.identity, [s.name for s in result.signals], [t.type for t in result.threats]
 
