@@ -36,6 +36,7 @@ class FileChange:
     added: list[tuple[int, str]] = field(default_factory=list)
     removed: list[tuple[int, str]] = field(default_factory=list)
     _added_text: str | None = None
+    _added_lower: str | None = None
     _added_offsets: list[int] | None = None
 
     @property
@@ -49,6 +50,29 @@ class FileChange:
         if self._added_text is None:
             self._added_text = "\n".join(text for _, text in self.added)
         return self._added_text
+
+    @property
+    def added_text_lower(self) -> str:
+        """``added_text`` lower-cased once: keyword prefilters then use plain substring search,
+        several times faster than case-insensitive regular expressions."""
+        if self._added_lower is None:
+            self._added_lower = self.added_text.lower()
+        return self._added_lower
+
+    def added_indexes_with(self, keywords: tuple[str, ...]) -> list[int]:
+        """Indexes into ``added`` of the lines containing any of the lower-case ``keywords``."""
+        text = self.added_text_lower
+        found: set[int] = set()
+        for keyword in keywords:
+            position = text.find(keyword)
+            while position != -1:
+                index = self.added_index_at(position)
+                found.add(index)
+                line_end = text.find("\n", position)
+                if line_end == -1:
+                    break
+                position = text.find(keyword, line_end)
+        return sorted(found)
 
     def added_line_at(self, offset: int) -> tuple[int, str]:
         """Map an offset in ``added_text`` back to (new-file line number, line text)."""

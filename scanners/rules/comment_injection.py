@@ -83,13 +83,17 @@ AGENT_PROMPT_PAYLOAD = register(
     Example(diff=new_file("src/chat.ts", "const PROMPT = \"You are a helpful assistant. Answer questions about the docs.\"\n")),
 )
 
-# Anchors for the cheap first pass over a whole file: a comment finding needs an addressee, an
-# override, a claim, an approval request, or an exfiltration, and each has one of these words.
-_CODE_PREFILTER = re.compile(
-    r"\b(?:ai|llms?|language models?|assistants?|agents?|copilot|claude|gemini|chatgpt|gpt|cursor|codex|devin|reviewers?|"
-    r"ignore|disregard|forget|override|approved?|reviewed|vetted|audited|lgtm|false positive|harmless|exfiltrat\w*|you are)\b|<\|im_|\[INST\]",
-    re.IGNORECASE,
+# Anchors for the cheap first pass over a whole file (substring search on lower-cased text): a
+# comment finding needs an addressee, an override, a claim, an approval request or an
+# exfiltration, and each contains one of these.
+_COMMENT_KEYWORDS = (
+    "ai ", "ai:", "ai,", "llm", "language model", "assistant", "agent", "copilot", "claude", "gemini", "gpt", "cursor", "codex",
+    "devin", "reviewer", "ignore", "disregard", "forget", "override", "approv", "reviewed", "vetted", "audited", "lgtm",
+    "false positive", "harmless", "exfiltrat", "you are", "<|im_", "[inst]",
 )
+# An embedded agent prompt starts by addressing a model.
+_PROMPT_KEYWORDS = ("you are", "as an ai", "assistant", "agent", "llm", "language model", "copilot", "claude", "gemini", "gpt", "reviewer", "ai:")
+_BYPASS_KEYWORDS = ("--trust-all", "--dangerously", "--yolo", "--allow-all-tools", "--full-auto", "--auto-approve", "--no-confirm", "approval-mode")
 _LINE_COMMENT = {
     "hash": re.compile(r"(?:^|\s)#(?!!|\{)\s?(.*)$"),
     "slash": re.compile(r"(?:^|[^:\\])//+\s?(.*)$|/\*+\s?(.*?)(?:\*/|$)|^\s*\*+\s?(.*)$"),
@@ -184,8 +188,7 @@ _RULES = {rule.id: rule for rule in (COMMENT_INSTRUCTIONS, COMMENT_APPROVAL_CLAI
 
 def _comment_threats(context: FileContext, prose: bool) -> Iterator[Threat]:
     change = context.change
-    text = change.added_text
-    candidates = {change.added_index_at(match.start()) for match in _CODE_PREFILTER.finditer(text)}
+    candidates = set(change.added_indexes_with(_COMMENT_KEYWORDS))
     if not candidates:
         return
     if prose:
@@ -227,25 +230,30 @@ def _comment_threats(context: FileContext, prose: bool) -> Iterator[Threat]:
 
 def _embedded_prompt_threats(context: FileContext) -> Iterator[Threat]:
     change = context.change
-    text = change.added_text
-    bypass = AGENT_PERMISSION_BYPASS.search(text)
-    if bypass:
-        number, line = change.added_line_at(bypass.start())
-        yield AGENT_CLI_BYPASS.threat(
-            f"An AI agent is started with `{bypass.group(0)}`, so it runs tools without asking",
-            path=context.path, line=number, evidence=visible_escape(line.strip()),
-        )
-    for address in ADDRESS.finditer(text):
+    bypass = None
+    for index in change.added_indexes_with(_BYPASS_KEYWORDS):
+        number, line = change.added[index]
+        bypass = AGENT_PERMISSION_BYPASS.search(line)
+        if bypass:
+            yield AGENT_CLI_BYPASS.threat(
+                f"An AI agent is started with `{bypass.group(0)}`, so it runs tools without asking",
+                path=context.path, line=number, evidence=visible_escape(line.strip()),
+            )
+            break
+    for start in change.added_indexes_with(_PROMPT_KEYWORDS):
+        if not ADDRESS.search(change.added[start][1]):
+            continue
         # Judge the prompt around the addressee only, so unrelated code far away cannot combine.
-        start = change.added_index_at(address.start())
         window = "\n".join(line for _, line in change.added[start : start + 12])
-        payload = DESTRUCTIVE.search(window) or EXFIL.search(window) or OVERRIDE.search(window)
+        destructive = DESTRUCTIVE.search(window)
+        exfil = EXFIL.search(window)
+        payload = destructive or exfil or OVERRIDE.search(window)
         if payload:
-            number, line = change.added[start]
-            severity = Severity.CRITICAL if bypass or DESTRUCTIVE.search(window) or EXFIL.search(window) else Severity.HIGH
+            number, _ = change.added[start]
+            severity = Severity.CRITICAL if bypass or destructive or exfil else Severity.HIGH
             yield AGENT_PROMPT_PAYLOAD.threat(
                 "A prompt in the code casts a model as an agent and asks it to "
-                + ("destroy data" if DESTRUCTIVE.search(window) else "exfiltrate data" if EXFIL.search(window) else "ignore its instructions"),
+                + ("destroy data" if destructive else "exfiltrate data" if exfil else "ignore its instructions"),
                 path=context.path, line=number, evidence=visible_escape(payload.group(0)), severity=severity,
             )
             return
