@@ -372,6 +372,16 @@ _SPAWN_DOWNLOADER = re.compile(
 _REMOTE_READ = re.compile(r"\b(?:urlretrieve|urlopen|requests\.get|https?\.get|axios\.get|got\(|download(?:File|Files)?\()")
 
 
+# Every download-and-run or decode-and-run construct contains one of these (lower-case).
+_RUNNER_KEYWORDS = ("curl", "wget", "iwr", "irm", "invoke-", "fetch", "http", "aria2c", "base64", "xxd", "gunzip", "gzip", "xz ", "zcat", "unxz", "uudecode", "openssl")
+
+
+def _runner_candidate_lines(context: FileContext) -> Iterator[tuple[int, str]]:
+    change = context.change
+    for index in change.added_indexes_with(_RUNNER_KEYWORDS):
+        yield change.added[index]
+
+
 def _hook_command_threat(number: int, text: str, context: FileContext) -> Iterator[Threat]:
     runs = shell.download_and_run(text) or shell.decode_and_run(text)
     if runs:
@@ -389,7 +399,7 @@ def _build_hook_threats(context: FileContext) -> Iterator[Threat]:
     text = change.added_text
     if not text:
         return
-    for number, line in change.added:
+    for number, line in _runner_candidate_lines(context):
         yield from _hook_command_threat(number, line, context)
 
     if basename == "package.json":
@@ -512,7 +522,7 @@ def detect_supply_chain(context: FileContext) -> Iterator[Threat]:
     if info.is_build_script and not info.is_build_hook and not info.is_test:
         yield from _build_script_fetch(context)
         if info.ext in {".sh", ".bash", ".ps1", ".zsh"}:
-            for number, line in context.change.added:
+            for number, line in _runner_candidate_lines(context):
                 yield from _hook_command_threat(number, line, context)
 
 
