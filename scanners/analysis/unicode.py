@@ -58,6 +58,22 @@ class HiddenText:
         return bool(self.runs)
 
 
+# One pattern per kind, to find where a run of one kind ends at C speed (a per-character Python
+# loop took seconds on a 2 MB run of tag characters).
+_KIND_RUN_RE = {
+    "tag": re.compile("[\U000e0000-\U000e007f]+"),
+    "bidi": re.compile("[\u202a-\u202e\u2066-\u2069\u061c]+"),
+    "bidi_mark": re.compile("[\u200e\u200f]+"),
+    "variation_selector": re.compile("[\U000e0100-\U000e01ef]+"),
+    "zero_width": re.compile("[\u200b-\u200d\u2060-\u2064\ufeff\u180e\u115f\u1160\u3164\uffa0]+"),
+}
+# Tag character -> the ASCII it smuggles (printable range and LF); other tags decode to nothing.
+_TAG_DECODE: dict[int, str | None] = {
+    code: (chr(code - TAG_RANGE[0]) if 0x20 <= code - TAG_RANGE[0] < 0x7F else ("\n" if code == 0xE000A else None))
+    for code in range(TAG_RANGE[0], TAG_RANGE[1] + 1)
+}
+
+
 def _classify_char(code: int) -> str:
     if TAG_RANGE[0] <= code <= TAG_RANGE[1]:
         return "tag"
@@ -70,38 +86,54 @@ def _classify_char(code: int) -> str:
     return "zero_width"
 
 
-def find_hidden(text: str) -> HiddenText:
-    """Every run of invisible or direction-changing characters, minus the legitimate uses."""
+def find_hidden(text: str, *, max_runs: int | None = None) -> HiddenText:
+    """Every run of invisible or direction-changing characters, minus the legitimate uses.
+
+    ``max_runs`` bounds the work on hostile input (a 5 MB line can hold a million runs); callers
+    that only report the first findings per file pass a limit."""
     result = HiddenText()
     if text.isascii():
         return result
     for match in _HIDDEN_RE.finditer(text):
+        if max_runs is not None and len(result.runs) >= max_runs:
+            break
         start, end = match.span()
-        segment = match.group()
         # Split a mixed run into runs of one kind.
         position = start
         while position < end:
             kind = _classify_char(ord(text[position]))
-            run_end = position + 1
-            while run_end < end and _classify_char(ord(text[run_end])) == kind:
-                run_end += 1
+            same_kind = _KIND_RUN_RE[kind].match(text, position, end)
+            run_end = same_kind.end() if same_kind else position + 1
             chars = text[position:run_end]
             if _legitimate(text, position, run_end, kind, chars):
                 position = run_end
                 continue
-            decoded = ""
-            if kind == "tag":
-                decoded = "".join(
-                    chr(ord(c) - TAG_RANGE[0]) if 0x20 <= ord(c) - TAG_RANGE[0] < 0x7F else ("\n" if ord(c) == 0xE000A else "")
-                    for c in chars
-                )
+            decoded = chars.translate(_TAG_DECODE) if kind == "tag" else ""
             result.runs.append(HiddenRun(position, run_end, kind, run_end - position, decoded))
             position = run_end
-        del segment
     return result
 
 
+def _is_cjk_ideograph(ch: str) -> bool:
+    code = ord(ch)
+    return (
+        0x3400 <= code <= 0x4DBF or 0x4E00 <= code <= 0x9FFF or 0xF900 <= code <= 0xFAFF or 0x20000 <= code <= 0x3134F
+    )
+
+
 def _legitimate(text: str, start: int, end: int, kind: str, chars: str) -> bool:
+    if kind == "tag":
+        # Emoji tag sequence (subdivision flags such as England / Scotland / Wales): a flag emoji,
+        # a short lowercase-alphanumeric tag spec, then CANCEL TAG (U+E007F).
+        if not 2 <= len(chars) <= 8 or start == 0 or not chars.endswith("\U000e007f"):
+            return False
+        return _is_emoji_neighbour(text[start - 1]) and all(
+            0xE0030 <= ord(c) <= 0xE0039 or 0xE0061 <= ord(c) <= 0xE007A for c in chars[:-1]
+        )
+    if kind == "variation_selector":
+        # Ideographic variation sequence: one selector (U+E0100..U+E01EF) after a CJK ideograph
+        # picks a glyph variant in Japanese / Chinese text. Smuggling needs runs of them.
+        return len(chars) == 1 and start > 0 and _is_cjk_ideograph(text[start - 1])
     if kind == "zero_width":
         if chars == "\ufeff" and (start == 0 or text[start - 1] == "\n"):
             return True  # byte-order mark at the start of a file or line-joined file
