@@ -55,7 +55,3 @@ class Settings(BaseSettings):
     @property
     def resolved_database_url(self) -> str:
         return self.database_url or f"sqlite:///{(self.data_dir / 'watchpost.db').resolve()}"
-
-
-def load_settings() -> Settings:
-    return Settings()

@@ -187,10 +187,6 @@ def _instruction_threats(context: FileContext, text: str, line_number: int | Non
         )
 
 
-def _line_of(context: FileContext, needle_offset: int) -> int:
-    return context.change.added_line_at(needle_offset)[0]
-
-
 def _config_threats(context: FileContext) -> Iterator[Threat]:
     text = context.change.added_text
     for match in _BROAD_PERMISSION_RE.finditer(text):

@@ -10,7 +10,6 @@ A plain workflow edit is not a threat: it moves the behaviour sub-score as a sen
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterator
 
@@ -524,10 +523,3 @@ def detect_supply_chain(context: FileContext) -> Iterator[Threat]:
         if info.ext in {".sh", ".bash", ".ps1", ".zsh"}:
             for number, line in _runner_candidate_lines(context):
                 yield from _hook_command_threat(number, line, context)
-
-
-def _json_or_none(text: str) -> object | None:
-    try:
-        return json.loads(text)
-    except ValueError:
-        return None
