@@ -129,8 +129,8 @@ def scan_pr_command(target: str, as_json: bool, tolerance: str, offline: bool, s
 @click.option("--markdown", is_flag=True, help="Print docs/rules.md (generated from the registry).")
 def rules_command(markdown: bool) -> None:
     """List the tier-2 rules."""
-    from scanners.rules_doc import render_rules_markdown
     from scanners.rules import REGISTRY
+    from scanners.rules_doc import render_rules_markdown
 
     if markdown:
         click.echo(render_rules_markdown(), nl=False)

@@ -26,7 +26,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-WORDS = "alpha beta gamma delta request response handler config value result parser token cache index record user account session".split()
+WORDS = ["alpha", "beta", "gamma", "delta", "request", "response", "handler", "config", "value", "result", "parser", "token", "cache", "index", "record", "user", "account", "session"]
 
 
 def _python_lines(rng: random.Random, n: int) -> list[str]:

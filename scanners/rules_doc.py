@@ -5,6 +5,7 @@ Regenerate with: ``watchpost rules --markdown > docs/rules.md``.
 
 from __future__ import annotations
 
+from scanners.analysis.secrets import redact_text
 from scanners.rules import REGISTRY
 from scanners.rules.registry import Example, Rule
 
@@ -25,9 +26,12 @@ def _example_block(example: Example) -> str:
     if example.title:
         parts.append(f"PR title: `{example.title}`")
     if example.body:
-        parts.append("PR body:\n\n```text\n" + example.body.replace("```", "ʼʼʼ") + "\n```")
+        body = "".join(ch if ch.isprintable() or ch in "\n\t" else f"<U+{ord(ch):04X}>" for ch in redact_text(example.body))
+        parts.append("PR body:\n\n```text\n" + body.replace("```", "ʼʼʼ") + "\n```")
     if example.diff:
-        shown = "".join(ch if ch.isprintable() or ch in "\n\t" else f"<U+{ord(ch):04X}>" for ch in example.diff)
+        # Credential examples are built at import time from fake parts; the page shows them
+        # redacted like every other output, so no token-shaped string is committed.
+        shown = "".join(ch if ch.isprintable() or ch in "\n\t" else f"<U+{ord(ch):04X}>" for ch in redact_text(example.diff))
         parts.append("```diff\n" + shown.rstrip("\n") + "\n```")
     return "\n\n".join(parts)
 

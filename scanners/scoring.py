@@ -72,7 +72,7 @@ def overall_score(scores: SubScores, threats: list[Threat]) -> int:
             criticals = sum(1 for t in threats if t.severity is Severity.CRITICAL)
             cap = max(5.0, cap - 5.0 * (criticals - 1))
         base = min(base, cap)
-    return int(round(max(0.0, min(100.0, base))))
+    return round(max(0.0, min(100.0, base)))
 
 
 def verdict_for(score: int, tolerance: Tolerance, threats: list[Threat], complete: bool = True) -> Verdict:

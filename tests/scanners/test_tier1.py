@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from scanners.tier1 import run_tier1
-from scanners.workspace import snapshot_from_parts, snapshot_from_diff
+from scanners.workspace import snapshot_from_diff, snapshot_from_parts
 from tests.conftest import build_metadata, requires_corpus, rest_body
 
 pytestmark = requires_corpus
@@ -42,7 +42,7 @@ def test_owner_of_base_org_scores_high() -> None:
 def test_first_time_contributor_threat_and_low_identity() -> None:
     newcomer = author(created_at="2011-01-20T00:00:00Z", followers=0, public_repos=0, name=None, company=None, blog=None,
                       location=None, email=None, bio=None, twitter_username=None)
-    score, signals, threats = identity_for(author=newcomer, author_repo_commits=0, author_orgs=[], reviews=[],
+    score, _signals, threats = identity_for(author=newcomer, author_repo_commits=0, author_orgs=[], reviews=[],
                                            pr_author_association="FIRST_TIME_CONTRIBUTOR")
     assert "first_time_contributor" in threats
     assert score < 20

@@ -66,7 +66,7 @@ def test_pull_request_is_required(tmp_path: Path) -> None:
 
 
 def test_invalid_json_and_missing_metadata(tmp_path: Path) -> None:
-    with pytest.raises(WorkspaceError, match="no metadata.json"):
+    with pytest.raises(WorkspaceError, match=r"no metadata\.json"):
         load_workspace(tmp_path)
     (tmp_path / "metadata.json").write_text("{not json", encoding="utf-8")
     with pytest.raises(WorkspaceError, match="not valid JSON"):
