@@ -1,0 +1,86 @@
+"""Database tables (sqlmodel). One schema for SQLite and PostgreSQL, created by Alembic
+(``app/migrations``); the models here are the source the migrations are written from.
+
+All timestamps are naive UTC, written by the application (never the database's clock), so the
+two databases compare them the same way.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import NaiveDatetime
+from sqlalchemy import JSON, Column, Index, Text, text
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+class JobStatus:
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    DEAD = "dead"
+
+
+class Job(SQLModel, table=True):
+    """A durable unit of work (outbox pattern): inserted in the same transaction as the fact that
+    caused it, claimed atomically by one worker, kept alive by a lease its heartbeat extends."""
+
+    __tablename__ = "job"
+    __table_args__ = (
+        Index("ix_job_claimable", "status", "run_at", "priority"),
+        # At most one live job per dedupe key (a redelivery or a second "synchronize" for the same
+        # head SHA adds nothing); a dead job's key can be re-armed by resetting it.
+        Index("ux_job_dedupe_key", "dedupe_key", unique=True),
+        # One running job per concurrency key (one scan per PR at a time), enforced by the
+        # database so two workers racing for different jobs of one PR cannot both win.
+        Index("ux_job_running_concurrency", "concurrency_key", unique=True, sqlite_where=text("status = 'running'"), postgresql_where=text("status = 'running'")),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=64, index=True)
+    payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    status: str = Field(default=JobStatus.QUEUED, max_length=16)
+    priority: int = Field(default=100)
+    run_at: NaiveDatetime = Field(default_factory=utcnow)
+    attempts: int = Field(default=0)
+    max_attempts: int = Field(default=5)
+    lease_until: NaiveDatetime | None = None
+    locked_by: str | None = Field(default=None, max_length=128)
+    dedupe_key: str | None = Field(default=None, max_length=512)
+    concurrency_key: str | None = Field(default=None, max_length=512)
+    last_error: str | None = Field(default=None, sa_column=Column(Text))
+    created_at: NaiveDatetime = Field(default_factory=utcnow)
+    updated_at: NaiveDatetime = Field(default_factory=utcnow)
+    finished_at: NaiveDatetime | None = None
+
+
+class DeliveryStatus:
+    QUEUED = "queued"
+    DONE = "done"
+    FAILED = "failed"
+    IGNORED = "ignored"
+    MALFORMED = "malformed"
+
+
+class Delivery(SQLModel, table=True):
+    """One received webhook delivery (unique ``X-GitHub-Delivery``), kept for redelivery logic and
+    for replay; written in the same transaction as its job."""
+
+    __tablename__ = "delivery"
+
+    id: int | None = Field(default=None, primary_key=True)
+    delivery_id: str = Field(max_length=128, unique=True)
+    event: str = Field(max_length=64)
+    action: str | None = Field(default=None, max_length=64)
+    installation_id: int | None = None
+    repository: str | None = Field(default=None, max_length=256)
+    status: str = Field(default=DeliveryStatus.QUEUED, max_length=16)
+    job_id: int | None = None
+    error: str | None = Field(default=None, sa_column=Column(Text))
+    received_at: NaiveDatetime = Field(default_factory=utcnow)
+    updated_at: NaiveDatetime = Field(default_factory=utcnow)
