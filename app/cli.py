@@ -125,6 +125,58 @@ def scan_pr_command(target: str, as_json: bool, tolerance: str, offline: bool, s
         sys.exit(1)
 
 
+def _settings_or_exit() -> object:
+    from app.settings import Settings, SettingsError
+
+    try:
+        settings = Settings()
+        settings.validate_for_serving()
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        click.echo(f"watchpost: WATCHPOST_{str(error['loc'][0]).upper()}: {error['msg']}", err=True)
+        sys.exit(2)
+    except SettingsError as exc:
+        click.echo(f"watchpost: {exc}", err=True)
+        sys.exit(2)
+    return settings
+
+
+@main.command("migrate")
+def migrate_command() -> None:
+    """Create or upgrade the database schema (SQLite by default, PostgreSQL via WATCHPOST_DATABASE_URL)."""
+    from app.db import make_engine
+    from app.migrate import current_revision, upgrade
+    from app.settings import Settings
+
+    settings = _settings_or_exit()
+    assert isinstance(settings, Settings)
+    engine = make_engine(settings.resolved_database_url)
+    upgrade(engine)
+    click.echo(f"database at revision {current_revision(engine)}")
+
+
+@main.command("serve")
+@click.option("--host", default=None, help="Interface to listen on (default WATCHPOST_HOST or 127.0.0.1).")
+@click.option("--port", type=int, default=None, help="Port (default WATCHPOST_PORT or 8080).")
+def serve_command(host: str | None, port: int | None) -> None:
+    """Run the HTTP service (webhook intake, health, metrics) on the configured database."""
+    import logging
+
+    from aiohttp import web
+
+    from app.server import create_app, prepare_database
+    from app.settings import Settings
+
+    settings = _settings_or_exit()
+    assert isinstance(settings, Settings)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    engine = prepare_database(settings)
+    app = create_app(settings, engine)
+    if not settings.github_app_configured:
+        click.echo("no GitHub App configured: webhooks are refused until WATCHPOST_GITHUB_APP_ID and friends are set", err=True)
+    web.run_app(app, host=host or settings.host, port=port or settings.port, print=lambda message: click.echo(message, err=True))
+
+
 @main.command("rules")
 @click.option("--markdown", is_flag=True, help="Print docs/rules.md (generated from the registry).")
 def rules_command(markdown: bool) -> None:

@@ -12,6 +12,10 @@ from pydantic import AnyHttpUrl, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
+class SettingsError(ValueError):
+    """A setting is missing or invalid; the message names the variable."""
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="WATCHPOST_", extra="ignore")
 
@@ -47,6 +51,21 @@ class Settings(BaseSettings):
         if value is not None and not value.strip():
             raise ValueError("must not be blank")
         return value
+
+    @property
+    def github_app_configured(self) -> bool:
+        return self.github_app_id is not None
+
+    def validate_for_serving(self) -> None:
+        """Refuse to serve a half-configured App; errors name the variable to set."""
+        if not self.github_app_configured:
+            return
+        if self.github_webhook_secret is None or not self.github_webhook_secret.get_secret_value():
+            raise SettingsError("WATCHPOST_GITHUB_WEBHOOK_SECRET is required when WATCHPOST_GITHUB_APP_ID is set: webhooks are never accepted unsigned")
+        if self.github_private_key is None and self.github_private_key_path is None:
+            raise SettingsError("WATCHPOST_GITHUB_PRIVATE_KEY or WATCHPOST_GITHUB_PRIVATE_KEY_PATH is required when WATCHPOST_GITHUB_APP_ID is set")
+        if self.github_private_key_path is not None and not self.github_private_key_path.is_file():
+            raise SettingsError(f"WATCHPOST_GITHUB_PRIVATE_KEY_PATH: no file at {self.github_private_key_path}")
 
     @property
     def llm_configured(self) -> bool:

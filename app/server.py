@@ -1,0 +1,84 @@
+"""The aiohttp application: webhook intake, health, readiness and metrics.
+
+``create_app`` wires settings, the database and the queue; ``watchpost serve`` runs it (and, with
+issue 3's workers, the in-process job workers).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy import Engine, text
+
+from app.db import make_engine
+from app.http_errors import json_error, json_errors
+from app.intake import MAX_WEBHOOK_BODY, WebhookIntake
+from app.jobs import JobQueue
+from app.metrics import REGISTRY, QueueDepthCollector
+from app.migrate import current_revision, head_revision, upgrade
+from app.settings import Settings
+
+log = logging.getLogger("watchpost")
+
+SETTINGS = web.AppKey("settings", Settings)
+ENGINE = web.AppKey("engine", Engine)
+QUEUE = web.AppKey("queue", JobQueue)
+
+_collectors: dict[int, QueueDepthCollector] = {}
+
+
+async def healthz(request: web.Request) -> web.Response:
+    return web.json_response({"status": "ok"})
+
+
+async def readyz(request: web.Request) -> web.Response:
+    engine = request.app[ENGINE]
+
+    def check() -> str | None:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+        return current_revision(engine)
+
+    try:
+        revision = await asyncio.to_thread(check)
+    except Exception as exc:
+        return json_error(503, f"database unavailable: {type(exc).__name__}")
+    if revision != head_revision():
+        return json_error(503, f"database schema at {revision}, expected {head_revision()}: run `watchpost migrate`")
+    return web.json_response({"status": "ready", "schema": revision})
+
+
+async def metrics(request: web.Request) -> web.Response:
+    payload = await asyncio.to_thread(generate_latest, REGISTRY)
+    return web.Response(body=payload, headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+
+def create_app(settings: Settings, engine: Engine | None = None) -> web.Application:
+    settings.validate_for_serving()
+    engine = engine or make_engine(settings.resolved_database_url)
+    queue = JobQueue(engine)
+    if id(engine) not in _collectors:
+        collector = QueueDepthCollector(engine)
+        _collectors[id(engine)] = collector
+        REGISTRY.register(collector)
+    app = web.Application(client_max_size=MAX_WEBHOOK_BODY + 1024 * 1024, middlewares=[json_errors])
+    app[SETTINGS] = settings
+    app[ENGINE] = engine
+    app[QUEUE] = queue
+    secret = settings.github_webhook_secret.get_secret_value() if settings.github_webhook_secret else None
+    intake = WebhookIntake(engine, queue, secret)
+    app.router.add_post("/webhooks/github", intake.handle)
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", readyz)
+    app.router.add_get("/metrics", metrics)
+    return app
+
+
+def prepare_database(settings: Settings) -> Engine:
+    """Create (if needed) and migrate the configured database: the embedded default just works."""
+    engine = make_engine(settings.resolved_database_url)
+    upgrade(engine)
+    return engine
