@@ -1,0 +1,1 @@
+"""Talking to GitHub: App authentication, a resilient gidgethub client, the PR fetcher."""

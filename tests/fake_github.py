@@ -1,0 +1,273 @@
+"""A fake GitHub REST API (aiohttp, real HTTP on loopback) built from the real response bodies in
+../shared/corpus/rest. Tests seed it with PRs, diffs and users, inject faults (5xx, secondary
+rate limits, 406 too_large), and read back what the code under test did (check runs, comments,
+every request with its headers)."""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import hashlib
+import json
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import jwt as pyjwt
+from aiohttp import web
+
+from tests.conftest import rest_body
+
+
+@dataclass
+class Recorded:
+    method: str
+    path: str
+    query: dict[str, str]
+    headers: dict[str, str]
+    body: Any
+
+
+@dataclass
+class FakeGitHub:
+    app_id: int = 4242
+    public_key: str | None = None
+    token_lifetime: timedelta = timedelta(hours=1)
+    pulls: dict[tuple[str, int], dict[str, Any]] = field(default_factory=dict)
+    files: dict[tuple[str, int], list[dict[str, Any]]] = field(default_factory=dict)
+    diffs: dict[tuple[str, int], str] = field(default_factory=dict)
+    diff_too_large: set[tuple[str, int]] = field(default_factory=set)
+    reviews: dict[tuple[str, int], list[dict[str, Any]]] = field(default_factory=dict)
+    users: dict[str, dict[str, Any]] = field(default_factory=dict)
+    orgs: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    events: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    commit_counts: dict[tuple[str, str], int] = field(default_factory=dict)
+    contents: dict[tuple[str, str, str], str] = field(default_factory=dict)  # (repo, path, ref) -> text
+    check_runs: dict[int, dict[str, Any]] = field(default_factory=dict)
+    comments: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # "repo#number" -> comments
+    faults: list[tuple[str, int, dict[str, str]]] = field(default_factory=list)  # (path prefix, status, headers), used once each
+    requests: list[Recorded] = field(default_factory=list)
+    tokens_minted: int = 0
+    page_size: int = 30
+    _next_id: int = 1000
+
+    # -- seeding ---------------------------------------------------------------------------
+
+    def add_pull_request(self, repo: str, number: int, *, title: str = "Amazing new feature", body: str = "", author: str = "octocat",
+                         head_sha: str = "6dcb09b5b57875f334f61aebed695e2e4193db5e", diff: str = "", files: list[dict[str, Any]] | None = None,
+                         association: str = "CONTRIBUTOR", created_at: str = "2026-01-26T19:01:12Z") -> dict[str, Any]:
+        pull = copy.deepcopy(rest_body("pulls_get.json"))
+        owner, name = repo.split("/")
+        pull.update({"number": number, "title": title, "body": body, "author_association": association, "created_at": created_at, "state": "open", "draft": False})
+        pull["user"] = dict(pull["user"], login=author)
+        pull["head"] = dict(pull["head"], sha=head_sha)
+        pull["base"] = copy.deepcopy(pull["base"])
+        pull["base"]["repo"] = dict(pull["base"]["repo"], full_name=repo, name=name, owner=dict(pull["base"]["repo"]["owner"], login=owner))
+        self.pulls[(repo, number)] = pull
+        self.diffs[(repo, number)] = diff
+        self.files[(repo, number)] = files if files is not None else []
+        self.reviews.setdefault((repo, number), [])
+        if author not in self.users:
+            self.users[author] = dict(rest_body("users_get_by_username.json"), login=author)
+        return pull
+
+    def fail_next(self, path_prefix: str, status: int, headers: dict[str, str] | None = None) -> None:
+        self.faults.append((path_prefix, status, headers or {}))
+
+    def requests_to(self, method: str, path_prefix: str) -> list[Recorded]:
+        return [r for r in self.requests if r.method == method and r.path.startswith(path_prefix)]
+
+    def new_id(self) -> int:
+        self._next_id += 1
+        return self._next_id
+
+    # -- server ----------------------------------------------------------------------------
+
+    def application(self) -> web.Application:
+        app = web.Application(middlewares=[self._record_and_fault])
+        routes = app.router
+        routes.add_post("/app/installations/{installation}/access_tokens", self._access_token)
+        routes.add_get("/repos/{owner}/{repo}/pulls/{number}", self._pull)
+        routes.add_get("/repos/{owner}/{repo}/pulls/{number}/files", self._files)
+        routes.add_get("/repos/{owner}/{repo}/pulls/{number}/reviews", self._reviews)
+        routes.add_get("/repos/{owner}/{repo}/commits", self._commits)
+        routes.add_get("/repos/{owner}/{repo}/contents/{path:.*}", self._contents)
+        routes.add_post("/repos/{owner}/{repo}/check-runs", self._create_check_run)
+        routes.add_patch("/repos/{owner}/{repo}/check-runs/{id}", self._update_check_run)
+        routes.add_get("/repos/{owner}/{repo}/issues/{number}/comments", self._list_comments)
+        routes.add_post("/repos/{owner}/{repo}/issues/{number}/comments", self._create_comment)
+        routes.add_patch("/repos/{owner}/{repo}/issues/comments/{id}", self._update_comment)
+        routes.add_get("/users/{login}", self._user)
+        routes.add_get("/users/{login}/orgs", self._orgs)
+        routes.add_get("/users/{login}/events/public", self._events)
+        return app
+
+    @web.middleware
+    async def _record_and_fault(self, request: web.Request, handler: Any) -> web.StreamResponse:
+        raw = await request.read()
+        try:
+            body = json.loads(raw) if raw else None
+        except ValueError:
+            body = raw
+        self.requests.append(Recorded(request.method, request.path, dict(request.query), {k.lower(): v for k, v in request.headers.items()}, body))
+        for index, (prefix, status, headers) in enumerate(self.faults):
+            if request.path.startswith(prefix):
+                del self.faults[index]
+                return web.json_response({"message": "injected fault"}, status=status, headers=headers)
+        if request.path.startswith("/app/"):
+            return await handler(request)
+        if not request.headers.get("Authorization", "").startswith(("token ", "Bearer ")):
+            return web.json_response({"message": "Requires authentication"}, status=401)
+        return await handler(request)
+
+    def _json(self, request: web.Request, data: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
+        text = json.dumps(data)
+        etag = '"' + hashlib.sha256(text.encode()).hexdigest()[:20] + '"'
+        if request.method == "GET" and request.headers.get("If-None-Match") == etag:
+            return web.Response(status=304, headers={"ETag": etag, **(headers or {})})
+        return web.Response(text=text, status=status, content_type="application/json", headers={"ETag": etag, **(headers or {})})
+
+    def _paged(self, request: web.Request, items: list[Any]) -> web.Response:
+        per_page = int(request.query.get("per_page", self.page_size))
+        page = int(request.query.get("page", "1"))
+        chunk = items[(page - 1) * per_page : page * per_page]
+        last = max(1, -(-len(items) // per_page))
+        links = []
+        base = str(request.url.with_query({**request.query, "per_page": str(per_page)}))
+        if page < last:
+            links.append(f'<{request.url.with_query({**request.query, "per_page": str(per_page), "page": str(page + 1)})}>; rel="next"')
+            links.append(f'<{request.url.with_query({**request.query, "per_page": str(per_page), "page": str(last)})}>; rel="last"')
+        del base
+        return self._json(request, chunk, headers={"Link": ", ".join(links)} if links else None)
+
+    async def _access_token(self, request: web.Request) -> web.Response:
+        auth = request.headers.get("Authorization", "")
+        if not auth.startswith("Bearer "):
+            return web.json_response({"message": "A JSON web token could not be decoded"}, status=401)
+        if self.public_key is not None:
+            try:
+                claims = pyjwt.decode(auth[7:], self.public_key, algorithms=["RS256"], options={"require": ["iat", "exp", "iss"]})
+            except pyjwt.PyJWTError as exc:
+                return web.json_response({"message": f"bad JWT: {exc}"}, status=401)
+            if claims["iss"] != str(self.app_id) or claims["exp"] - claims["iat"] > 600:
+                return web.json_response({"message": "bad JWT claims"}, status=401)
+        self.tokens_minted += 1
+        body = rest_body("apps_create_installation_access_token.json")
+        body["token"] = f"ghs_fake{self.tokens_minted:04d}{request.match_info['installation']}"
+        body["expires_at"] = (datetime.now(UTC) + self.token_lifetime).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return web.json_response(body, status=201)
+
+    def _key(self, request: web.Request) -> tuple[str, int]:
+        return f"{request.match_info['owner']}/{request.match_info['repo']}", int(request.match_info["number"])
+
+    async def _pull(self, request: web.Request) -> web.Response:
+        key = self._key(request)
+        if key not in self.pulls:
+            return web.json_response({"message": "Not Found"}, status=404)
+        if "diff" in request.headers.get("Accept", ""):
+            if key in self.diff_too_large:
+                return web.json_response({"message": "Sorry, the diff exceeded the maximum number of files (300).", "errors": [{"resource": "PullRequest", "field": "diff", "code": "too_large"}]}, status=406)
+            return web.Response(text=self.diffs[key], content_type="text/plain")
+        return self._json(request, self.pulls[key])
+
+    async def _files(self, request: web.Request) -> web.Response:
+        return self._paged(request, self.files.get(self._key(request), []))
+
+    async def _reviews(self, request: web.Request) -> web.Response:
+        return self._paged(request, self.reviews.get(self._key(request), []))
+
+    async def _commits(self, request: web.Request) -> web.Response:
+        repo = f"{request.match_info['owner']}/{request.match_info['repo']}"
+        count = self.commit_counts.get((repo, request.query.get("author", "")), 0)
+        template = rest_body("repos_list_commits.json")[0]
+        return self._paged(request, [template] * count)
+
+    async def _contents(self, request: web.Request) -> web.Response:
+        import base64
+
+        repo = f"{request.match_info['owner']}/{request.match_info['repo']}"
+        key = (repo, request.match_info["path"], request.query.get("ref", ""))
+        if key not in self.contents:
+            return web.json_response({"message": "Not Found"}, status=404)
+        encoded = base64.b64encode(self.contents[key].encode()).decode()
+        return self._json(request, {"type": "file", "encoding": "base64", "content": encoded, "path": key[1], "name": key[1].rsplit("/", 1)[-1]})
+
+    async def _create_check_run(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        run_id = self.new_id()
+        self.check_runs[run_id] = {"id": run_id, **body, "updates": []}
+        return web.json_response(dict(rest_body("checks_create_in_progress.json"), id=run_id, name=body.get("name")), status=201)
+
+    async def _update_check_run(self, request: web.Request) -> web.Response:
+        run_id = int(request.match_info["id"])
+        if run_id not in self.check_runs:
+            return web.json_response({"message": "Not Found"}, status=404)
+        body = await request.json()
+        self.check_runs[run_id]["updates"].append(body)
+        self.check_runs[run_id].update({k: v for k, v in body.items() if k != "output"})
+        if "output" in body:
+            self.check_runs[run_id].setdefault("outputs", []).append(body["output"])
+        return web.json_response(dict(rest_body("checks_update.json"), id=run_id))
+
+    async def _list_comments(self, request: web.Request) -> web.Response:
+        key = "{}/{}#{}".format(request.match_info["owner"], request.match_info["repo"], request.match_info["number"])
+        return self._paged(request, self.comments.get(key, []))
+
+    async def _create_comment(self, request: web.Request) -> web.Response:
+        key = "{}/{}#{}".format(request.match_info["owner"], request.match_info["repo"], request.match_info["number"])
+        body = await request.json()
+        comment = dict(rest_body("issues_create_comment.json"), id=self.new_id(), body=body["body"])
+        comment["user"] = dict(comment["user"], login="watchpost[bot]", type="Bot")
+        self.comments.setdefault(key, []).append(comment)
+        return web.json_response(comment, status=201)
+
+    async def _update_comment(self, request: web.Request) -> web.Response:
+        comment_id = int(request.match_info["id"])
+        body = await request.json()
+        for comments in self.comments.values():
+            for comment in comments:
+                if comment["id"] == comment_id:
+                    comment["body"] = body["body"]
+                    return web.json_response(comment)
+        return web.json_response({"message": "Not Found"}, status=404)
+
+    async def _user(self, request: web.Request) -> web.Response:
+        user = self.users.get(request.match_info["login"])
+        return self._json(request, user) if user else web.json_response({"message": "Not Found"}, status=404)
+
+    async def _orgs(self, request: web.Request) -> web.Response:
+        return self._paged(request, self.orgs.get(request.match_info["login"], []))
+
+    async def _events(self, request: web.Request) -> web.Response:
+        return self._paged(request, self.events.get(request.match_info["login"], []))
+
+
+@contextmanager
+def serve_fake_github(fake: FakeGitHub) -> Iterator[str]:
+    """Run ``fake`` on a loopback port in a thread of its own; yield its base URL."""
+    ready = threading.Event()
+    state: dict[str, Any] = {}
+
+    def run() -> None:
+        loop = asyncio.new_event_loop()
+        state["loop"] = loop
+        runner = web.AppRunner(fake.application())
+        loop.run_until_complete(runner.setup())
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        loop.run_until_complete(site.start())
+        state["port"] = runner.addresses[0][1]
+        ready.set()
+        loop.run_forever()
+        loop.run_until_complete(runner.cleanup())
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    assert ready.wait(10)
+    try:
+        yield f"http://127.0.0.1:{state['port']}"
+    finally:
+        state["loop"].call_soon_threadsafe(state["loop"].stop)
+        thread.join(10)
