@@ -203,7 +203,7 @@ def test_pagination_follows_link_headers(keys) -> None:
 
 
 def test_bad_jwt_is_refused_by_github(keys) -> None:
-    private, public = keys
+    _private, public = keys
     other = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     wrong = other.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()).decode()
     fake = FakeGitHub(public_key=public)
