@@ -69,6 +69,7 @@ class FakeGitHub:
         self.pulls[(repo, number)] = pull
         self.diffs[(repo, number)] = diff
         self.files[(repo, number)] = files if files is not None else []
+        pull["changed_files"] = len(self.files[(repo, number)])
         self.reviews.setdefault((repo, number), [])
         if author not in self.users:
             self.users[author] = dict(rest_body("users_get_by_username.json"), login=author)
