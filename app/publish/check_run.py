@@ -1,0 +1,110 @@
+"""A ScanReport as a GitHub check run: conclusion, title, summary, annotations, Re-run action.
+
+GitHub's limits are respected here: summary and text ≤ 65,535 characters, at most 50 annotations
+per request (the caller sends ``annotation_batches`` one PATCH each), annotation title ≤ 255 and
+message ≤ 64 KB, action label ≤ 20 and description ≤ 40 characters.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from scanners.models import ScanReport, Severity, Verdict
+
+CHECK_NAME = "Watchpost"
+RERUN_ACTION = {"label": "Re-run", "description": "Scan this pull request again", "identifier": "rerun"}
+MAX_SUMMARY = 65_535
+MAX_ANNOTATIONS_PER_REQUEST = 50
+MAX_ANNOTATIONS_TOTAL = 1000
+ANNOTATION_LEVEL = {Severity.CRITICAL: "failure", Severity.HIGH: "failure", Severity.MEDIUM: "warning", Severity.LOW: "notice"}
+VERDICT_ICON = {Verdict.SAFE: "✅", Verdict.CAUTION: "⚠️", Verdict.SUSPICIOUS: "🟠", Verdict.DANGEROUS: "⛔"}
+
+
+def conclusion_for(report: ScanReport, suspicious_fails: bool = False) -> str:
+    if any(t.type == "scan_error" for t in report.threats):
+        return "neutral"  # we could not finish: never "success", and not the PR author's failure either
+    return {
+        Verdict.DANGEROUS: "failure",
+        Verdict.SUSPICIOUS: "failure" if suspicious_fails else "action_required",
+        Verdict.CAUTION: "neutral",
+        Verdict.SAFE: "success",
+    }[report.verdict]
+
+
+def title_for(report: ScanReport) -> str:
+    return f"{report.verdict.value.capitalize()} · score {report.score}/100 · {len(report.threats)} finding{'s' if len(report.threats) != 1 else ''}"
+
+
+def _cell(text: str | None, limit: int = 300) -> str:
+    value = (text or "").replace("|", "\\|").replace("\n", " ").replace("\r", " ")
+    return value if len(value) <= limit else value[: limit - 1] + "…"
+
+
+def summary_for(report: ScanReport, limit: int = MAX_SUMMARY) -> str:
+    scores = report.sub_scores
+    lines = [
+        f"### {VERDICT_ICON[report.verdict]} {report.verdict.value} — score {report.score}/100, confidence {report.confidence.value} ({report.tolerance.value})",
+        "",
+        "| identity | behavior | content |",
+        "|---|---|---|",
+        "| " + " | ".join(f"{v:.0f}" if v is not None else "n/a" for v in (scores.identity, scores.behavior, scores.content)) + " |",
+        "",
+        "**Tiers run:** " + (", ".join(t.value for t in report.tiers_completed) or "none"),
+    ]
+    for tier, reason in report.tiers_skipped.items():
+        lines.append(f"- {tier} skipped: {_cell(reason, 400)}")
+    if not report.complete:
+        lines.append("\n> The scan could not analyse everything, so it is not reported as safe.")
+    if report.threats:
+        lines += ["", "| severity | type | where | detail |", "|---|---|---|---|"]
+        for threat in report.threats:
+            where = f"`{_cell(threat.path, 120)}`" + (f":{threat.line}" if threat.line else "") if threat.path else "PR"
+            lines.append(f"| {threat.severity.value} | {threat.type} | {where} | {_cell(threat.detail)} |")
+    else:
+        lines.append("\nNo threats found.")
+    text = "\n".join(lines)
+    if len(text) > limit:
+        note = "\n\n…(cut to GitHub's size limit; the full report is in the PR comment's machine-readable block)"
+        text = text[: limit - len(note)] + note
+    return text
+
+
+def annotations_for(report: ScanReport) -> list[dict[str, Any]]:
+    annotations = []
+    for threat in report.threats:
+        if not threat.path or not threat.line:
+            continue
+        message = threat.detail + (f"\n\n{threat.evidence}" if threat.evidence else "")
+        annotations.append({
+            "path": threat.path,
+            "start_line": threat.line,
+            "end_line": threat.line,
+            "annotation_level": ANNOTATION_LEVEL[threat.severity],
+            "title": f"{threat.type} ({threat.severity.value}): {threat.rule}"[:255],
+            "message": message[:60_000],
+        })
+        if len(annotations) >= MAX_ANNOTATIONS_TOTAL:
+            break
+    return annotations
+
+
+def annotation_batches(report: ScanReport) -> list[list[dict[str, Any]]]:
+    annotations = annotations_for(report)
+    return [annotations[i : i + MAX_ANNOTATIONS_PER_REQUEST] for i in range(0, len(annotations), MAX_ANNOTATIONS_PER_REQUEST)] or [[]]
+
+
+def completed_payloads(report: ScanReport, suspicious_fails: bool = False) -> list[dict[str, Any]]:
+    """The PATCH bodies that complete a check run: the first carries the conclusion, every one
+    carries the same title/summary and up to 50 annotations (GitHub appends annotations)."""
+    output_base = {"title": title_for(report), "summary": summary_for(report)}
+    payloads = []
+    for index, batch in enumerate(annotation_batches(report)):
+        payload: dict[str, Any] = {"output": {**output_base, "annotations": batch}}
+        if index == 0:
+            payload.update({"status": "completed", "conclusion": conclusion_for(report, suspicious_fails), "actions": [RERUN_ACTION]})
+        payloads.append(payload)
+    return payloads
+
+
+def external_id(repository: str, number: int, head_sha: str) -> str:
+    return f"watchpost:{repository}#{number}@{head_sha}"

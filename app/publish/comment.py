@@ -1,0 +1,64 @@
+"""The one sticky PR comment: found by a hidden marker *and* our bot login, edited in place.
+
+It ends with a versioned machine-readable block for agents: ``<!-- watchpost:report v1`` + the
+ScanReport JSON + ``-->``. The JSON never contains ``--`` (escaped as ``-\\u002d``, still valid
+JSON), so nothing in a report can close the HTML comment early.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+from scanners.analysis.secrets import redact_text
+from scanners.models import ScanReport
+
+STICKY_MARKER = "<!-- watchpost:sticky -->"
+REPORT_BLOCK_START = "<!-- watchpost:report v1"
+REPORT_BLOCK_END = "-->"
+MAX_COMMENT = 65_000
+MAX_LISTED_THREATS = 25
+_BLOCK_RE = re.compile(r"<!-- watchpost:report v1\n(.*?)\n-->", re.DOTALL)
+
+
+def report_block(report: ScanReport) -> str:
+    # Reports from the pipeline are already redacted; redacting again costs little and protects a
+    # report built anywhere else.
+    payload = redact_text(report.model_dump_json()).replace("--", "-\\u002d")
+    return f"{REPORT_BLOCK_START}\n{payload}\n{REPORT_BLOCK_END}"
+
+
+def parse_report_block(body: str) -> ScanReport | None:
+    match = _BLOCK_RE.search(body)
+    if match is None:
+        return None
+    return ScanReport.model_validate(json.loads(match.group(1)))
+
+
+def findings_body(report: ScanReport, check_run_url: str | None = None) -> str:
+    lines = [STICKY_MARKER, f"### Watchpost: **{report.verdict.value}** — score {report.score}/100 ({report.confidence.value} confidence)", ""]
+    for threat in report.threats[:MAX_LISTED_THREATS]:
+        where = f"`{threat.path}`" + (f" line {threat.line}" if threat.line else "") if threat.path else "PR description"
+        lines.append(f"- **{threat.severity.value}** {threat.type} in {where}: {threat.detail}")
+    if len(report.threats) > MAX_LISTED_THREATS:
+        lines.append(f"- … and {len(report.threats) - MAX_LISTED_THREATS} more in the check run")
+    if check_run_url:
+        lines += ["", f"Details and line annotations: {check_run_url}"]
+    lines += ["", "_Updated on every push. Re-run from the check run if something changed outside the diff._", ""]
+    head = redact_text("\n".join(lines))
+    block = report_block(report)
+    if len(head) + len(block) > MAX_COMMENT:
+        head = head[: MAX_COMMENT - len(block) - 40] + "\n…(cut)\n"
+    return head + block
+
+
+def resolved_body(report: ScanReport) -> str:
+    return (
+        f"{STICKY_MARKER}\n### Watchpost: resolved ✅\n\nThe latest push scans as **{report.verdict.value}** "
+        f"(score {report.score}/100); earlier findings no longer apply.\n\n{report_block(report)}"
+    )
+
+
+def is_our_comment(comment: dict, bot_login: str) -> bool:
+    user = comment.get("user") or {}
+    return STICKY_MARKER in (comment.get("body") or "") and user.get("login") == bot_login
