@@ -4,8 +4,20 @@ from datetime import UTC, datetime
 
 import pytest
 
-from app.publish.check_run import annotation_batches, completed_payloads, conclusion_for, summary_for, title_for
-from app.publish.comment import STICKY_MARKER, findings_body, is_our_comment, parse_report_block, resolved_body
+from app.publish.check_run import (
+    annotation_batches,
+    completed_payloads,
+    conclusion_for,
+    summary_for,
+    title_for,
+)
+from app.publish.comment import (
+    STICKY_MARKER,
+    findings_body,
+    is_our_comment,
+    parse_report_block,
+    resolved_body,
+)
 from scanners.models import Confidence, ScanReport, Severity, SubScores, Threat, Tolerance, Verdict
 
 
