@@ -36,6 +36,7 @@ def test_corpus_as_pr_workspace(name: str, make_workspace) -> None:
     assert report.tiers_completed[:2] == ["tier1", "tier2"]
 
 
+@requires_corpus
 def test_same_input_same_output(make_workspace) -> None:
     snapshot = load_workspace(make_workspace(diff=new_file(".github/workflows/a.yml", "on: push\njobs: {}\n")))
     assert scan(snapshot).model_dump_json() == scan(snapshot).model_dump_json()
@@ -126,6 +127,7 @@ def test_empty_pr_and_missing_metadata_keys(make_workspace) -> None:
     assert report.confidence.value in {"low", "medium"}
 
 
+@requires_corpus
 def test_truncated_workspace_is_incomplete(make_workspace) -> None:
     directory = make_workspace(diff=new_file("a.py", "x = 1\n"), truncated=True)
     report = scan(load_workspace(directory))
@@ -137,6 +139,7 @@ def test_invalid_utf8_stdin() -> None:
     assert any("invalid UTF-8" in gap for gap in report.evidence_gaps)
 
 
+@requires_corpus
 def test_workspace_replay_is_stable_against_the_clock(make_workspace) -> None:
     directory = make_workspace(diff=new_file("a.py", "x = 1\n"))
     first = scan_pr(load_workspace(directory), scanned_at=datetime(2030, 1, 1, tzinfo=UTC))
@@ -144,6 +147,7 @@ def test_workspace_replay_is_stable_against_the_clock(make_workspace) -> None:
     assert first.score == second.score and first.sub_scores == second.sub_scores
 
 
+@requires_corpus
 def test_metadata_builder_defaults_are_trusted() -> None:
     report = scan(snapshot_from_parts(build_metadata(), new_file("README.md", "Docs.\n")))
     assert report.verdict is Verdict.SAFE and report.confidence.value == "high"
