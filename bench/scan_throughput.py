@@ -155,6 +155,27 @@ def generate_diff(total_lines: int, files: int, seed: int = 7) -> tuple[str, int
     return "".join(parts), added
 
 
+def diff_from_directory(root: Path, total_lines: int) -> tuple[str, int]:
+    """New-file diffs of real source files under ``root`` (sorted, so runs are repeatable)."""
+    parts = []
+    added = 0
+    for path in sorted(root.rglob("*")):
+        if added >= total_lines:
+            break
+        if not path.is_file() or path.suffix not in {".py", ".js", ".ts", ".sh", ".md", ".yml", ".yaml", ".json", ".c", ".h", ".go", ".rs", ".toml"}:
+            continue
+        try:
+            lines = path.read_text(encoding="utf-8").split("\n")
+        except (UnicodeDecodeError, OSError):
+            continue
+        lines = lines[: total_lines - added]
+        relative = path.relative_to(root).as_posix()
+        body = "".join(f"+{line}\n" for line in lines)
+        parts.append(f"diff --git a/{relative} b/{relative}\nnew file mode 100644\n--- /dev/null\n+++ b/{relative}\n@@ -0,0 +1,{len(lines)} @@\n{body}")
+        added += len(lines)
+    return "".join(parts), added
+
+
 def _measure(diff: str, queue: mp.Queue) -> None:
     from datetime import UTC, datetime
 
@@ -216,6 +237,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--lines", type=int, default=100_000)
     parser.add_argument("--files", type=int, default=500)
+    parser.add_argument("--source-dir", type=Path, help="Also measure on real files from this directory (e.g. a Python stdlib).")
     args = parser.parse_args()
     sizes = [(args.lines // 4, max(125, args.files // 4)), (args.lines // 2, max(250, args.files // 2)), (args.lines, args.files)]
     print(f"{'added lines':>12} {'files':>6} {'diff MB':>8} {'seconds':>8} {'lines/s':>10} {'µs/line':>8} {'peak RSS MB':>12} {'threats':>8}")
@@ -228,6 +250,12 @@ def main() -> None:
     (small_lines, small_time), (big_lines, big_time) = results[0], results[-1]
     growth = (big_time / small_time) / (big_lines / small_lines)
     print(f"\ncost growth from smallest to largest, per line: x{growth:.2f} (1.00 = perfectly linear)")
+    if args.source_dir is not None:
+        print(f"\nreal files from {args.source_dir}:")
+        for lines in (args.lines // 4, args.lines // 2, args.lines):
+            real, real_added = diff_from_directory(args.source_dir, lines)
+            elapsed, rss, threats = measure(real)
+            print(f"{real_added:12d} {'':6} {len(real) / 1e6:8.1f} {elapsed:8.2f} {real_added / elapsed:10.0f} {elapsed / real_added * 1e6:8.1f} {rss:12.0f} {threats:8d}")
     diff, added = generate_diff(args.lines, args.files)
     seconds = time_detect_secrets(diff)
     if seconds is None:
