@@ -5,13 +5,9 @@ every request with its headers)."""
 
 from __future__ import annotations
 
-import asyncio
 import copy
 import hashlib
 import json
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -20,6 +16,7 @@ import jwt as pyjwt
 from aiohttp import web
 
 from tests.conftest import rest_body
+from tests.loopback import serve_in_thread
 
 
 @dataclass
@@ -246,29 +243,6 @@ class FakeGitHub:
         return self._paged(request, self.events.get(request.match_info["login"], []))
 
 
-@contextmanager
-def serve_fake_github(fake: FakeGitHub) -> Iterator[str]:
-    """Run ``fake`` on a loopback port in a thread of its own; yield its base URL."""
-    ready = threading.Event()
-    state: dict[str, Any] = {}
-
-    def run() -> None:
-        loop = asyncio.new_event_loop()
-        state["loop"] = loop
-        runner = web.AppRunner(fake.application())
-        loop.run_until_complete(runner.setup())
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        loop.run_until_complete(site.start())
-        state["port"] = runner.addresses[0][1]
-        ready.set()
-        loop.run_forever()
-        loop.run_until_complete(runner.cleanup())
-
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    assert ready.wait(10)
-    try:
-        yield f"http://127.0.0.1:{state['port']}"
-    finally:
-        state["loop"].call_soon_threadsafe(state["loop"].stop)
-        thread.join(10)
+def serve_fake_github(fake: FakeGitHub):
+    """Run ``fake`` on a loopback port; a context manager yielding its base URL."""
+    return serve_in_thread(fake.application)

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
-import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
 from aiohttp import web
+
+from tests.loopback import serve_in_thread
 
 Responder = Callable[[dict[str, Any]], tuple[int, str]]
 
@@ -26,8 +26,6 @@ def completion(content: str, model: str = "fake-model") -> str:
 def fake_openai_server(responder: Responder) -> Iterator[tuple[str, list[dict[str, Any]]]]:
     """Yield (base_url, received request bodies) while a server answers with ``responder``."""
     received: list[dict[str, Any]] = []
-    ready = threading.Event()
-    state: dict[str, Any] = {}
 
     async def chat(request: web.Request) -> web.Response:
         body = await request.json()
@@ -36,25 +34,10 @@ def fake_openai_server(responder: Responder) -> Iterator[tuple[str, list[dict[st
         status, text = responder(body)
         return web.Response(status=status, text=text, content_type="application/json")
 
-    def run() -> None:
-        loop = asyncio.new_event_loop()
-        state["loop"] = loop
+    def make_app() -> web.Application:
         app = web.Application()
         app.router.add_post("/v1/chat/completions", chat)
-        runner = web.AppRunner(app)
-        loop.run_until_complete(runner.setup())
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        loop.run_until_complete(site.start())
-        state["port"] = runner.addresses[0][1]
-        ready.set()
-        loop.run_forever()
-        loop.run_until_complete(runner.cleanup())
+        return app
 
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    assert ready.wait(10), "fake server did not start"
-    try:
-        yield f"http://127.0.0.1:{state['port']}/v1", received
-    finally:
-        state["loop"].call_soon_threadsafe(state["loop"].stop)
-        thread.join(10)
+    with serve_in_thread(make_app) as url:
+        yield f"{url}/v1", received
