@@ -157,8 +157,16 @@ def _context_snippet(text: str, match: re.Match[str], radius: int = 60) -> str:
     return ("…" if start else "") + snippet + ("…" if end < len(text) else "")
 
 
+# Instructions to a model are sentences, not megabytes. A longer text is judged on its first and
+# last 32 KB (padding before or after a payload stays covered) so a 5 MB comment cannot stall a scan.
+MAX_CLASSIFIED_CHARS = 64_000
+
+
 def classify_instruction_text(text: str) -> InstructionIntents:
     result = InstructionIntents()
+    if len(text) > MAX_CLASSIFIED_CHARS:
+        half = MAX_CLASSIFIED_CHARS // 2
+        text = text[:half] + "\n" + text[-half:]
     if not text or not PREFILTER.search(text):
         return result
     for name, pattern in _PATTERNS:
