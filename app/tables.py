@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import NaiveDatetime
-from sqlalchemy import JSON, Column, Index, Text, text
+from sqlalchemy import JSON, BigInteger, Column, Index, Text, text
 from sqlmodel import Field, SQLModel
 
 
@@ -84,3 +84,22 @@ class Delivery(SQLModel, table=True):
     error: str | None = Field(default=None, sa_column=Column(Text))
     received_at: NaiveDatetime = Field(default_factory=utcnow)
     updated_at: NaiveDatetime = Field(default_factory=utcnow)
+
+
+class ScanResult(SQLModel, table=True):
+    """One completed PR scan, with the head SHA and scanner version it is valid for."""
+
+    __tablename__ = "scan_result"
+    __table_args__ = (Index("ix_scan_result_pr", "repository", "number", "head_sha"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    repository: str = Field(max_length=256)
+    number: int
+    head_sha: str = Field(max_length=64)
+    scanner_version: str = Field(max_length=32)
+    verdict: str = Field(max_length=16)
+    score: int
+    report: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    check_run_id: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    comment_id: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    created_at: NaiveDatetime = Field(default_factory=utcnow)

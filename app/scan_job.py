@@ -1,0 +1,147 @@
+"""The ``scan_pr`` job: from a queued PR to a completed check run and one sticky comment.
+
+1. Create the "Watchpost" check run ``in_progress`` on the head SHA.
+2. Fetch the PR workspace (kept under the data dir so the scan can be replayed).
+3. Scan it in a process pool (CPU-heavy work never runs on the event loop).
+4. Complete the check run: conclusion, title, summary, annotations in batches of 50.
+5. Create, update, or resolve the sticky comment (found across every page, by marker + bot login).
+6. Store the result with head SHA and scanner version.
+
+A scan that fails leaves a neutral check run with the reason — never success.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from concurrent.futures import Executor
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from app.github.client import GitHubClient
+from app.github.pr_fetcher import FetchError, fetch_pull_request_workspace
+from app.jobs import ClaimedJob
+from app.publish.check_run import CHECK_NAME, completed_payloads, external_id
+from app.publish.comment import findings_body, is_our_comment, parse_report_block, resolved_body
+from app.tables import ScanResult
+from app.worker import PermanentJobError
+from scanners import SCANNER_VERSION
+from scanners.models import ScanReport, Severity, Tolerance, Verdict
+
+
+def scan_workspace_in_process(directory: str, tolerance: str, scanned_at: str) -> str:
+    """Runs in a worker process: load the workspace, run the pipeline, return the report JSON."""
+    from app.llm import reviewer_from_settings
+    from app.settings import Settings
+    from scanners.pipeline import DEFAULT_LLM_UNAVAILABLE, scan_pr
+    from scanners.workspace import load_workspace
+
+    reviewer = None
+    try:
+        reviewer = reviewer_from_settings(Settings())
+    except Exception:  # no [llm] extra, or invalid LLM settings: tier 3 is skipped with its reason
+        reviewer = None
+    report = scan_pr(
+        load_workspace(Path(directory)),
+        scanned_at=datetime.fromisoformat(scanned_at),
+        tolerance=Tolerance(tolerance),
+        llm=reviewer,
+        llm_unavailable_reason=DEFAULT_LLM_UNAVAILABLE,
+    )
+    return report.model_dump_json()
+
+
+@dataclass
+class ScanJobContext:
+    engine: Engine
+    executor: Executor | None
+    data_dir: Path
+    client_for: Any  # async (installation_id | None) -> GitHubClient
+    bot_login: Any  # async (GitHubClient) -> str
+    tolerance: Tolerance = Tolerance.CONSERVATIVE
+    comment_mode: str = "on-findings"  # always | on-findings | never
+    suspicious_fails: bool = False
+    check_run_base_url: str | None = None
+
+
+def worth_commenting(report: ScanReport) -> bool:
+    """Low notes (first-time contributor …) on a safe PR are not "findings" that deserve a comment."""
+    return report.verdict is not Verdict.SAFE or any(t.severity.rank >= Severity.MEDIUM.rank for t in report.threats)
+
+
+async def _sticky_comment(client: GitHubClient, repository: str, number: int, report: ScanReport, bot: str, mode: str) -> int | None:
+    existing = None
+    async for comment in client.getiter(f"/repos/{repository}/issues/{number}/comments?per_page=100"):
+        if is_our_comment(comment, bot):
+            existing = comment
+    has_findings = worth_commenting(report)
+    if existing is None:
+        if mode == "never" or (mode == "on-findings" and not has_findings):
+            return None
+        created = await client.post(f"/repos/{repository}/issues/{number}/comments", data={"body": findings_body(report)})
+        return created["id"]
+    if has_findings or mode == "always":
+        body = findings_body(report)
+    else:
+        previous = parse_report_block(existing.get("body") or "")
+        body = resolved_body(report) if previous is None or worth_commenting(previous) else existing["body"]
+    if body != existing.get("body"):
+        await client.patch(f"/repos/{repository}/issues/comments/{existing['id']}", data={"body": body})
+    return existing["id"]
+
+
+def make_scan_handler(context: ScanJobContext):
+    async def handle(job: ClaimedJob) -> None:
+        payload = job.payload
+        try:
+            repository, number, head_sha = str(payload["repository"]), int(payload["number"]), str(payload["head_sha"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise PermanentJobError(f"scan job without repository/number/head_sha: {exc}") from exc
+        client: GitHubClient = await context.client_for(payload.get("installation_id"))
+        check = await client.post(
+            f"/repos/{repository}/check-runs",
+            data={"name": CHECK_NAME, "head_sha": head_sha, "status": "in_progress", "external_id": external_id(repository, number, head_sha),
+                  "started_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")},
+        )
+        check_id = check["id"]
+        try:
+            directory = context.data_dir / "workspaces" / repository.replace("/", "__") / str(number) / f"{head_sha}-{job.id}-{job.attempts}"
+            await fetch_pull_request_workspace(client, repository, number, directory)
+            scanned_at = datetime.now(UTC).isoformat()
+            loop = asyncio.get_running_loop()
+            report_json = await loop.run_in_executor(context.executor, scan_workspace_in_process, str(directory), context.tolerance.value, scanned_at)
+            report = ScanReport.model_validate_json(report_json)
+        except Exception as exc:
+            final = job.attempts >= job.max_attempts or isinstance(exc, FetchError)
+            reason = f"{type(exc).__name__}: {str(exc)[:500]}"
+            await client.patch(
+                f"/repos/{repository}/check-runs/{check_id}",
+                data={"status": "completed", "conclusion": "neutral", "output": {
+                    "title": "Scan could not complete",
+                    "summary": f"Watchpost could not finish this scan ({reason}). " + ("It will not retry." if final else "It will retry automatically."),
+                }},
+            )
+            if isinstance(exc, FetchError):
+                raise PermanentJobError(str(exc)) from exc
+            raise
+        for body in completed_payloads(report, context.suspicious_fails):
+            await client.patch(f"/repos/{repository}/check-runs/{check_id}", data=body)
+        comment_id = await _sticky_comment(client, repository, number, report, await context.bot_login(client), context.comment_mode)
+        await asyncio.to_thread(_store_result, context.engine, repository, number, head_sha, report, check_id, comment_id)
+
+    return handle
+
+
+def _store_result(engine: Engine, repository: str, number: int, head_sha: str, report: ScanReport, check_id: int, comment_id: int | None) -> None:
+    with Session(engine) as session:
+        session.add(ScanResult(
+            repository=repository, number=number, head_sha=head_sha, scanner_version=SCANNER_VERSION,
+            verdict=report.verdict.value, score=report.score, report=json.loads(report.model_dump_json()),
+            check_run_id=check_id, comment_id=comment_id,
+        ))
+        session.commit()

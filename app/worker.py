@@ -1,0 +1,105 @@
+"""Job workers: claim → keep the lease alive → run the handler → complete or fail.
+
+Used in-process by ``watchpost serve`` and alone by ``watchpost worker`` (N replicas share one
+PostgreSQL). On stop (SIGTERM) a worker stops claiming and lets running jobs finish for a drain
+period; whatever is still running then is abandoned, and its lease expiry hands it to another
+worker — a SIGKILL loses nothing for the same reason.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import socket
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from app.jobs import ClaimedJob, JobQueue
+from app.metrics import JOBS_FINISHED
+
+log = logging.getLogger("watchpost.worker")
+
+Handler = Callable[[ClaimedJob], Awaitable[None]]
+
+
+class PermanentJobError(Exception):
+    """A failure that retrying cannot fix (bad payload, App not configured): dead-letter now."""
+
+
+def new_worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+@dataclass
+class Worker:
+    queue: JobQueue
+    handlers: dict[str, Handler]
+    worker_id: str = field(default_factory=new_worker_id)
+    concurrency: int = 2
+    lease: timedelta = timedelta(seconds=60)
+    poll_interval: float = 0.5
+    drain_seconds: float = 30.0
+    _running: set[asyncio.Task[None]] = field(default_factory=set)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        log.info("worker %s started (%d slots)", self.worker_id, self.concurrency)
+        while not stop.is_set():
+            if len(self._running) >= self.concurrency:
+                await asyncio.wait(self._running, return_when=asyncio.FIRST_COMPLETED)
+                continue
+            try:
+                claimed = await asyncio.to_thread(self.queue.claim, self.worker_id, self.lease, list(self.handlers))
+            except Exception:
+                log.exception("claim failed; retrying")
+                claimed = None
+            if claimed is None:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), timeout=self.poll_interval)
+                continue
+            task = asyncio.create_task(self._process(claimed))
+            self._running.add(task)
+            task.add_done_callback(self._running.discard)
+        await self._drain()
+
+    async def _drain(self) -> None:
+        if not self._running:
+            return
+        log.info("draining %d running job(s) for up to %.0f s", len(self._running), self.drain_seconds)
+        _done, pending = await asyncio.wait(set(self._running), timeout=self.drain_seconds)
+        for task in pending:
+            task.cancel()  # its lease will expire and another worker reclaims the job
+        if pending:
+            await asyncio.gather(*pending, return_exceptions=True)
+
+    async def _heartbeat(self, job: ClaimedJob) -> None:
+        interval = max(0.05, self.lease.total_seconds() / 3)
+        while True:
+            await asyncio.sleep(interval)
+            held = await asyncio.to_thread(self.queue.heartbeat, job.id, self.worker_id, self.lease)
+            if not held:
+                log.warning("lost the lease on job %s", job.id)
+                return
+
+    async def _process(self, job: ClaimedJob) -> None:
+        handler = self.handlers[job.kind]
+        heartbeat = asyncio.create_task(self._heartbeat(job))
+        try:
+            await handler(job)
+        except asyncio.CancelledError:
+            raise
+        except PermanentJobError as exc:
+            await asyncio.to_thread(self.queue.fail, job.id, self.worker_id, f"{exc}", retry=False)
+            JOBS_FINISHED.labels(kind=job.kind, outcome="dead").inc()
+        except Exception as exc:
+            log.exception("job %s (%s) failed on attempt %d", job.id, job.kind, job.attempts)
+            status = await asyncio.to_thread(self.queue.fail, job.id, self.worker_id, f"{type(exc).__name__}: {exc}")
+            JOBS_FINISHED.labels(kind=job.kind, outcome=status or "lost").inc()
+        else:
+            await asyncio.to_thread(self.queue.complete, job.id, self.worker_id)
+            JOBS_FINISHED.labels(kind=job.kind, outcome="succeeded").inc()
+        finally:
+            heartbeat.cancel()
