@@ -158,8 +158,9 @@ def migrate_command() -> None:
 @main.command("serve")
 @click.option("--host", default=None, help="Interface to listen on (default WATCHPOST_HOST or 127.0.0.1).")
 @click.option("--port", type=int, default=None, help="Port (default WATCHPOST_PORT or 8080).")
-def serve_command(host: str | None, port: int | None) -> None:
-    """Run the HTTP service (webhook intake, health, metrics) on the configured database."""
+@click.option("--workers/--no-workers", "workers_enabled", default=True, help="Run job workers in this process (default on).")
+def serve_command(host: str | None, port: int | None, workers_enabled: bool) -> None:
+    """Run the HTTP service (webhook intake, health, metrics) with in-process job workers."""
     import logging
 
     from aiohttp import web
@@ -172,9 +173,47 @@ def serve_command(host: str | None, port: int | None) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     engine = prepare_database(settings)
     app = create_app(settings, engine)
-    if not settings.github_app_configured:
-        click.echo("no GitHub App configured: webhooks are refused until WATCHPOST_GITHUB_APP_ID and friends are set", err=True)
+    if settings.github_webhook_secret is None:
+        click.echo("no webhook secret configured: webhooks are refused until the GitHub App is set up (see /setup)", err=True)
+
+    async def workers(app: web.Application):  # in-process workers for the lifetime of the server
+        import asyncio
+
+        from app.runtime import run_workers
+
+        stop = asyncio.Event()
+        task = asyncio.create_task(run_workers(settings, engine, stop, concurrency=settings.worker_concurrency, lease_seconds=settings.job_lease_seconds))
+        yield
+        stop.set()
+        await task
+
+    if workers_enabled:
+        app.cleanup_ctx.append(workers)
     web.run_app(app, host=host or settings.host, port=port or settings.port, print=lambda message: click.echo(message, err=True))
+
+
+@main.command("worker")
+@click.option("--concurrency", type=int, default=None, help="Jobs run at once (default WATCHPOST_WORKER_CONCURRENCY or 2).")
+def worker_command(concurrency: int | None) -> None:
+    """Run job workers alone (scale out: many of these share one PostgreSQL)."""
+    import asyncio
+    import logging
+
+    from app.runtime import install_stop_signals, run_workers
+    from app.server import prepare_database
+    from app.settings import Settings
+
+    settings = _settings_or_exit()
+    assert isinstance(settings, Settings)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    engine = prepare_database(settings)
+
+    async def main_loop() -> None:
+        stop = asyncio.Event()
+        install_stop_signals(stop)
+        await run_workers(settings, engine, stop, concurrency=concurrency or settings.worker_concurrency, lease_seconds=settings.job_lease_seconds)
+
+    asyncio.run(main_loop())
 
 
 @main.command("rules")

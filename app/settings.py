@@ -40,6 +40,10 @@ class Settings(BaseSettings):
     llm_api_key: SecretStr | None = None
     llm_timeout_seconds: float = Field(default=60.0, gt=0, le=600)
 
+    worker_concurrency: int = Field(default=2, ge=1, le=64)
+    job_lease_seconds: float = Field(default=60.0, ge=1.0, le=3600.0)
+    skip_draft_prs: bool = True
+
     redis_url: str | None = None
     npm_registry_url: AnyHttpUrl | None = None
     pypi_url: AnyHttpUrl | None = None

@@ -5,6 +5,7 @@ every request with its headers)."""
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import hashlib
 import json
@@ -46,6 +47,8 @@ class FakeGitHub:
     check_runs: dict[int, dict[str, Any]] = field(default_factory=dict)
     comments: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # "repo#number" -> comments
     faults: list[tuple[str, int, dict[str, str]]] = field(default_factory=list)  # (path prefix, status, headers), used once each
+    delays: dict[str, float] = field(default_factory=dict)  # path prefix -> seconds before answering
+    bot_login: str = "watchpost[bot]"
     requests: list[Recorded] = field(default_factory=list)
     tokens_minted: int = 0
     page_size: int = 30
@@ -98,6 +101,8 @@ class FakeGitHub:
         routes.add_get("/repos/{owner}/{repo}/issues/{number}/comments", self._list_comments)
         routes.add_post("/repos/{owner}/{repo}/issues/{number}/comments", self._create_comment)
         routes.add_patch("/repos/{owner}/{repo}/issues/comments/{id}", self._update_comment)
+        routes.add_get("/user", self._authenticated_user)
+        routes.add_get("/app", self._app)
         routes.add_get("/users/{login}", self._user)
         routes.add_get("/users/{login}/orgs", self._orgs)
         routes.add_get("/users/{login}/events/public", self._events)
@@ -111,6 +116,9 @@ class FakeGitHub:
         except ValueError:
             body = raw
         self.requests.append(Recorded(request.method, request.path, dict(request.query), {k.lower(): v for k, v in request.headers.items()}, body))
+        for prefix, seconds in list(self.delays.items()):
+            if request.path.startswith(prefix):
+                await asyncio.sleep(seconds)
         for index, (prefix, status, headers) in enumerate(self.faults):
             if request.path.startswith(prefix):
                 del self.faults[index]
@@ -231,6 +239,14 @@ class FakeGitHub:
                     comment["body"] = body["body"]
                     return web.json_response(comment)
         return web.json_response({"message": "Not Found"}, status=404)
+
+    async def _authenticated_user(self, request: web.Request) -> web.Response:
+        return self._json(request, dict(rest_body("users_get_authenticated.json"), login=self.bot_login, type="Bot"))
+
+    async def _app(self, request: web.Request) -> web.Response:
+        if not request.headers.get("Authorization", "").startswith("Bearer "):
+            return web.json_response({"message": "A JSON web token could not be decoded"}, status=401)
+        return self._json(request, {"id": self.app_id, "slug": self.bot_login.removesuffix("[bot]"), "name": "Watchpost"})
 
     async def _user(self, request: web.Request) -> web.Response:
         user = self.users.get(request.match_info["login"])

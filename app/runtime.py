@@ -1,0 +1,90 @@
+"""Builds the running parts from settings: GitHub access (an App's installations, or a plain
+``WATCHPOST_GITHUB_TOKEN``), the bot login our comments are recognised by, the process pool for
+scans, and the workers. Shared by ``watchpost serve`` (in-process workers) and ``watchpost worker``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import multiprocessing as mp
+import signal
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import AsyncExitStack
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+import aiohttp
+from sqlalchemy import Engine
+
+from app.github.app_auth import GitHubApp, token_client
+from app.github.client import GitHubClient
+from app.jobs import JobQueue
+from app.scan_job import ScanJobContext, make_scan_handler
+from app.settings import Settings
+from app.webhook_routes import SCAN_PR, SYNC_INSTALLATION
+from app.worker import PermanentJobError, Worker
+
+log = logging.getLogger("watchpost.runtime")
+
+
+@dataclass
+class GitHubAccess:
+    settings: Settings
+    session: aiohttp.ClientSession
+    app: GitHubApp | None = None
+    _bot_login: str | None = field(default=None)
+
+    @classmethod
+    def from_settings(cls, settings: Settings, session: aiohttp.ClientSession) -> GitHubAccess:
+        app = None
+        if settings.github_app_configured:
+            key = settings.github_private_key.get_secret_value() if settings.github_private_key else settings.github_private_key_path.read_text(encoding="utf-8")  # type: ignore[union-attr]
+            app = GitHubApp(session, app_id=int(settings.github_app_id or 0), private_key=key, api_url=str(settings.github_api_url))
+        return cls(settings=settings, session=session, app=app)
+
+    async def client_for(self, installation_id: int | None) -> GitHubClient:
+        if self.app is not None and installation_id:
+            return await self.app.installation_client(int(installation_id))
+        if self.settings.github_token is not None:
+            return token_client(self.session, self.settings.github_token.get_secret_value(), str(self.settings.github_api_url))
+        raise PermanentJobError("no GitHub credentials: configure the App (WATCHPOST_GITHUB_APP_ID …) or WATCHPOST_GITHUB_TOKEN")
+
+    async def bot_login(self, client: GitHubClient) -> str:
+        """The login our comments carry: ``<app-slug>[bot]`` for an App, the token's user otherwise."""
+        if self._bot_login is None:
+            if self.app is not None:
+                app = await self.app.app_client().getitem("/app")
+                self._bot_login = f"{app['slug']}[bot]"
+            else:
+                self._bot_login = (await client.getitem("/user"))["login"]
+        return self._bot_login
+
+
+async def _sync_installation(job) -> None:
+    # Installation bookkeeping (suspended accounts, repository lists) lands with the installation
+    # store; acknowledging the job keeps the queue clean meanwhile.
+    log.info("installation event %s/%s for installation %s", job.payload.get("event"), job.payload.get("action"), job.payload.get("installation_id"))
+
+
+async def run_workers(settings: Settings, engine: Engine, stop: asyncio.Event, *, concurrency: int = 2, lease_seconds: float = 60.0) -> None:
+    """Run workers until ``stop`` is set, then drain."""
+    queue = JobQueue(engine)
+    async with AsyncExitStack() as stack:
+        session = await stack.enter_async_context(aiohttp.ClientSession())
+        pool = stack.enter_context(ProcessPoolExecutor(max_workers=max(1, concurrency), mp_context=mp.get_context("spawn")))
+        access = GitHubAccess.from_settings(settings, session)
+        context = ScanJobContext(
+            engine=engine, executor=pool, data_dir=settings.data_dir, client_for=access.client_for, bot_login=access.bot_login,
+        )
+        worker = Worker(
+            queue, {SCAN_PR: make_scan_handler(context), SYNC_INSTALLATION: _sync_installation},
+            concurrency=concurrency, lease=timedelta(seconds=lease_seconds),
+        )
+        await worker.run(stop)
+
+
+def install_stop_signals(stop: asyncio.Event) -> None:
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)

@@ -1,0 +1,131 @@
+"""Real processes end to end: a signed webhook into `watchpost serve`, a check run and a comment on
+the fake GitHub; and a worker killed with SIGKILL mid-scan whose job another worker finishes."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from sqlmodel import Session, select
+
+from app.db import make_engine
+from app.jobs import JobQueue
+from app.migrate import upgrade
+from app.tables import Job
+from tests.conftest import CORPUS, DIFFS, requires_corpus
+from tests.fake_github import FakeGitHub, serve_fake_github
+
+pytestmark = requires_corpus
+SECRET = "e2e-secret"
+
+
+def _port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _env(tmp_path: Path, api_url: str, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WATCHPOST_")}
+    env.update({
+        "WATCHPOST_DATA_DIR": str(tmp_path / "var"), "WATCHPOST_GITHUB_TOKEN": "ghs_e2e", "WATCHPOST_GITHUB_API_URL": api_url,
+        "WATCHPOST_GITHUB_WEBHOOK_SECRET": SECRET,
+    })
+    env.update(extra)
+    return env
+
+
+def _wait(predicate, seconds: float = 60.0) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def _completed(fake: FakeGitHub) -> list[dict]:
+    return [run for run in fake.check_runs.values() if run.get("status") == "completed"]
+
+
+def test_webhook_to_check_run_and_comment(tmp_path: Path) -> None:
+    event = json.loads((CORPUS / "webhooks" / "pull_request" / "opened.json").read_text(encoding="utf-8"))
+    repo, number, sha = event["repository"]["full_name"], event["pull_request"]["number"], event["pull_request"]["head"]["sha"]
+    fake = FakeGitHub()
+    fake.add_pull_request(repo, number, head_sha=sha, diff=(DIFFS / "ghostaction-workflow.patch").read_text(encoding="utf-8"))
+    with serve_fake_github(fake) as api_url:
+        port = _port()
+        server = subprocess.Popen([sys.executable, "-m", "app.cli", "serve", "--port", str(port)], env=_env(tmp_path, api_url),
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        try:
+            assert _wait(lambda: _healthy(port), 30)
+            body = json.dumps(event).encode()
+            request = urllib.request.Request(f"http://127.0.0.1:{port}/webhooks/github", data=body, method="POST", headers={
+                "X-GitHub-Event": "pull_request", "X-GitHub-Delivery": "e2e-1", "Content-Type": "application/json",
+                "X-Hub-Signature-256": "sha256=" + hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest(),
+            })
+            started = time.monotonic()
+            with urllib.request.urlopen(request, timeout=10) as response:
+                assert response.status == 202
+            assert _wait(lambda: bool(_completed(fake)), 60), "no completed check run"
+            elapsed = time.monotonic() - started
+        finally:
+            server.send_signal(signal.SIGTERM)
+            server.wait(30)
+    (run,) = _completed(fake)
+    assert run["conclusion"] == "failure" and run["head_sha"] == sha
+    (comment,) = fake.comments[f"{repo}#{number}"]
+    assert "<!-- watchpost:report v1" in comment["body"]
+    assert elapsed < 30
+
+
+def _healthy(port: int) -> bool:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def test_sigkill_mid_scan_loses_nothing(tmp_path: Path) -> None:
+    repo, number, sha = "acme/widgets", 3, "e" * 40
+    fake = FakeGitHub()
+    fake.add_pull_request(repo, number, head_sha=sha, diff=(DIFFS / "shai-hulud-workflow.patch").read_text(encoding="utf-8"))
+    fake.delays[f"/repos/{repo}/pulls/{number}/files"] = 30.0  # the first worker hangs here
+    database = tmp_path / "var" / "watchpost.db"
+    engine = make_engine(f"sqlite:///{database}")
+    upgrade(engine)
+    queue = JobQueue(engine)
+    with Session(engine) as session:
+        queue.enqueue(session, "scan_pr", {"repository": repo, "number": number, "head_sha": sha})
+        session.commit()
+    with serve_fake_github(fake) as api_url:
+        env = _env(tmp_path, api_url, WATCHPOST_JOB_LEASE_SECONDS="2")
+        first = subprocess.Popen([sys.executable, "-m", "app.cli", "worker"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        assert _wait(lambda: bool(fake.requests_to("GET", f"/repos/{repo}/pulls/{number}/files")), 60), "first worker never reached the scan"
+        first.send_signal(signal.SIGKILL)
+        first.wait(10)
+        del fake.delays[f"/repos/{repo}/pulls/{number}/files"]
+        second = subprocess.Popen([sys.executable, "-m", "app.cli", "worker"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            assert _wait(lambda: bool(_completed(fake) and _completed(fake)[-1].get("conclusion") == "failure"), 60)
+            assert _wait(lambda: _job(engine).status == "succeeded", 20)
+        finally:
+            second.send_signal(signal.SIGTERM)
+            second.wait(30)
+    job = _job(engine)
+    assert job.attempts == 2 and job.status == "succeeded"
+
+
+def _job(engine) -> Job:
+    with Session(engine) as session:
+        return session.exec(select(Job)).one()
