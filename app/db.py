@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.pool import NullPool
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
@@ -47,8 +46,9 @@ def make_engine(url: str) -> Engine:
         database = url.split("///", 1)[1] if "///" in url else ""
         if database and database != ":memory:":
             Path(database).parent.mkdir(parents=True, exist_ok=True)
-        # NullPool: a connection per use is cheap for SQLite and avoids sharing one across threads.
-        engine = create_engine(url, poolclass=NullPool, connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
+        # A small pool: connections are handed between the intake's threads (check_same_thread off),
+        # never used by two at once.
+        engine = create_engine(url, pool_size=8, max_overflow=8, connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
         _configure_sqlite(engine)
         return engine
     if url.startswith("postgresql://"):

@@ -21,9 +21,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import DateTime, Engine, TextClause, bindparam, text
+from sqlalchemy import JSON, Connection, DateTime, Engine, TextClause, bindparam, text
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from app.db import is_sqlite
 from app.tables import Job, JobStatus, utcnow
@@ -60,6 +60,23 @@ def _sql(statement: str) -> TextClause:
     return clause.bindparams(*(bindparam(name, type_=DateTime()) for name in names))
 
 
+_INSERT_JOB = text(
+    "INSERT INTO job (kind, payload, status, priority, run_at, attempts, max_attempts, dedupe_key, concurrency_key, created_at, updated_at) "
+    "VALUES (:kind, :payload, 'queued', :priority, :run_at, 0, :max_attempts, :dedupe_key, :concurrency_key, :now, :now) "
+    "ON CONFLICT (dedupe_key) DO NOTHING RETURNING id"
+).bindparams(bindparam("payload", type_=JSON()), bindparam("run_at", type_=DateTime()), bindparam("now", type_=DateTime()))
+_REARM_JOB = text(
+    "UPDATE job SET status = 'queued', attempts = 0, run_at = :run_at, payload = :payload, lease_until = NULL, locked_by = NULL, "
+    "updated_at = :now, finished_at = NULL WHERE id = :id"
+).bindparams(bindparam("payload", type_=JSON()), bindparam("run_at", type_=DateTime()), bindparam("now", type_=DateTime()))
+
+
+@dataclass(frozen=True, slots=True)
+class EnqueuedJob:
+    id: int
+    created: bool  # False when an existing live job already holds the dedupe key
+
+
 @dataclass(frozen=True, slots=True)
 class ClaimedJob:
     id: int
@@ -84,7 +101,7 @@ class JobQueue:
 
     def enqueue(
         self,
-        session: Session,
+        session: Session | Connection,
         kind: str,
         payload: dict[str, Any],
         *,
@@ -93,38 +110,25 @@ class JobQueue:
         run_at: datetime | None = None,
         max_attempts: int = 5,
         priority: int = 100,
-    ) -> Job | None:
-        """Add a job in ``session``'s transaction. With a ``dedupe_key`` already held by a live or
-        succeeded job nothing is added (returns that job); a dead job with the key is re-armed."""
+    ) -> EnqueuedJob:
+        """Add a job in the caller's transaction (an ORM session or a Core connection). With a
+        ``dedupe_key`` already held by a live or succeeded job nothing is added (that job is
+        returned); a dead job with the key is re-armed. Core SQL, not the ORM: this is on the
+        webhook acknowledgement path."""
+        connection = session.connection() if isinstance(session, Session) else session
         now = self.clock()
-        if dedupe_key is not None:
-            existing = session.exec(select(Job).where(Job.dedupe_key == dedupe_key)).first()
-            if existing is not None:
-                if existing.status == JobStatus.DEAD:
-                    existing.status = JobStatus.QUEUED
-                    existing.attempts = 0
-                    existing.run_at = run_at or now
-                    existing.payload = payload
-                    existing.lease_until = None
-                    existing.locked_by = None
-                    existing.updated_at = now
-                    session.add(existing)
-                    session.flush()
-                return existing
-        job = Job(
-            kind=kind,
-            payload=payload,
-            dedupe_key=dedupe_key,
-            concurrency_key=concurrency_key,
-            run_at=run_at or now,
-            max_attempts=max_attempts,
-            priority=priority,
-            created_at=now,
-            updated_at=now,
-        )
-        session.add(job)
-        session.flush()
-        return job
+        params = {
+            "kind": kind, "payload": payload, "priority": priority, "run_at": run_at or now, "max_attempts": max_attempts,
+            "dedupe_key": dedupe_key, "concurrency_key": concurrency_key, "now": now,
+        }
+        row = connection.execute(_INSERT_JOB, params).first()
+        if row is not None:
+            return EnqueuedJob(id=row[0], created=True)
+        existing = connection.execute(text("SELECT id, status FROM job WHERE dedupe_key = :key"), {"key": dedupe_key}).one()
+        if existing.status == JobStatus.DEAD:
+            connection.execute(_REARM_JOB, {**params, "id": existing.id})
+            return EnqueuedJob(id=existing.id, created=True)
+        return EnqueuedJob(id=existing.id, created=False)
 
     # -- claim ----------------------------------------------------------------------------
 

@@ -1,0 +1,174 @@
+"""Webhook intake under load, and delivery-to-check-run latency, on loopback only.
+
+1. Starts ``watchpost serve --no-workers`` on a fresh SQLite data dir (or WATCHPOST_DATABASE_URL),
+   sends N signed ``pull_request`` deliveries (distinct PRs) at concurrency C, and prints accepted
+   deliveries per second, p50/p99 acknowledgement latency, and the number of jobs stored, which
+   must equal N.
+2. Starts ``watchpost serve`` with workers against a fake GitHub (the test-suite's, built from
+   ../shared/corpus), sends M deliveries one after another and prints p50/p90 latency from
+   delivery to completed check run (no LLM tier).
+
+Targets (issue 3): >= 300 deliveries/s and p99 < 50 ms on SQLite with none lost; end-to-end p50 < 1 s.
+
+Usage: python bench/webhook_load.py [-n 2000] [-c 32] [-m 20]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import copy
+import hashlib
+import hmac
+import json
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+import aiohttp
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+SECRET = "bench-secret"
+CORPUS = REPO.parent / "shared" / "corpus"
+
+
+def _port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _start_serve(data_dir: Path, *extra_args: str, env_extra: dict[str, str] | None = None) -> tuple[subprocess.Popen, int]:
+    port = _port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WATCHPOST_") or k == "WATCHPOST_DATABASE_URL"}
+    env.update({"WATCHPOST_DATA_DIR": str(data_dir), "WATCHPOST_GITHUB_WEBHOOK_SECRET": SECRET, **(env_extra or {})})
+    process = subprocess.Popen([sys.executable, "-m", "app.cli", "serve", "--port", str(port), *extra_args], env=env,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=REPO)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1)
+            return process, port
+        except OSError:
+            time.sleep(0.1)
+    process.kill()
+    raise SystemExit("serve did not start")
+
+
+def _event(number: int, sha: str) -> dict:
+    event = json.loads((CORPUS / "webhooks" / "pull_request" / "opened.json").read_text(encoding="utf-8"))
+    event = copy.deepcopy(event)
+    event["number"] = number
+    event["pull_request"]["number"] = number
+    event["pull_request"]["head"]["sha"] = sha
+    return event
+
+
+def _signed(body: bytes) -> str:
+    return "sha256=" + hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
+
+
+async def _send_all(port: int, count: int, concurrency: int) -> tuple[list[float], float, int]:
+    semaphore = asyncio.Semaphore(concurrency)
+    latencies: list[float] = []
+    failures = 0
+    bodies = [json.dumps(_event(1000 + i, f"{i:040x}")).encode() for i in range(count)]
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=concurrency)) as session:
+
+        async def one(index: int) -> None:
+            nonlocal failures
+            body = bodies[index]
+            headers = {"X-GitHub-Event": "pull_request", "X-GitHub-Delivery": f"load-{index}", "Content-Type": "application/json", "X-Hub-Signature-256": _signed(body)}
+            async with semaphore:
+                started = time.perf_counter()
+                async with session.post(f"http://127.0.0.1:{port}/webhooks/github", data=body, headers=headers) as response:
+                    await response.read()
+                    latencies.append(time.perf_counter() - started)
+                    if response.status != 202:
+                        failures += 1
+
+        started = time.perf_counter()
+        await asyncio.gather(*(one(i) for i in range(count)))
+        return latencies, time.perf_counter() - started, failures
+
+
+def _percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
+
+
+def intake_load(count: int, concurrency: int) -> None:
+    from sqlalchemy import text
+
+    from app.db import make_engine
+
+    with tempfile.TemporaryDirectory() as directory:
+        data_dir = Path(directory)
+        process, port = _start_serve(data_dir, "--no-workers")
+        try:
+            latencies, elapsed, failures = asyncio.run(_send_all(port, count, concurrency))
+        finally:
+            process.send_signal(signal.SIGTERM)
+            process.wait(30)
+        url = os.environ.get("WATCHPOST_DATABASE_URL") or f"sqlite:///{data_dir / 'watchpost.db'}"
+        with make_engine(url).connect() as connection:
+            jobs = connection.execute(text("SELECT COUNT(*) FROM job")).scalar_one()
+        print(f"intake: {count} deliveries at concurrency {concurrency}: {count / elapsed:.0f} accepted/s, "
+              f"p50 {_percentile(latencies, 0.5) * 1000:.1f} ms, p99 {_percentile(latencies, 0.99) * 1000:.1f} ms, "
+              f"non-202: {failures}, jobs stored: {jobs} ({'none lost' if jobs == count else 'LOST ' + str(count - jobs)})")
+
+
+def end_to_end(count: int) -> None:
+    from tests.fake_github import FakeGitHub, serve_fake_github
+
+    diff = (CORPUS / "diffs" / "ghostaction-workflow.patch").read_text(encoding="utf-8")
+    fake = FakeGitHub()
+    repo = "Codertocat/Hello-World"
+    for i in range(-1, count):  # PR 4999 is the warm-up: the first scan starts the process pool
+        fake.add_pull_request(repo, 5000 + i, head_sha=f"{i + 1:040x}", diff=diff)
+    latencies = []
+    with serve_fake_github(fake) as api_url, tempfile.TemporaryDirectory() as directory:
+        process, port = _start_serve(Path(directory), env_extra={"WATCHPOST_GITHUB_TOKEN": "ghs_bench", "WATCHPOST_GITHUB_API_URL": api_url})
+        try:
+            for index in range(-1, count):
+                number = 5000 + index
+                event = _event(number, f"{index + 1:040x}")
+                body = json.dumps(event).encode()
+                request = urllib.request.Request(f"http://127.0.0.1:{port}/webhooks/github", data=body, method="POST", headers={
+                    "X-GitHub-Event": "pull_request", "X-GitHub-Delivery": f"e2e-{index}", "Content-Type": "application/json", "X-Hub-Signature-256": _signed(body)})
+                before = len([r for r in fake.check_runs.values() if r.get("status") == "completed"])
+                started = time.perf_counter()
+                urllib.request.urlopen(request, timeout=10).read()
+                while len([r for r in fake.check_runs.values() if r.get("status") == "completed"]) <= before:
+                    if time.perf_counter() - started > 60:
+                        raise SystemExit("a scan did not complete within 60 s")
+                    time.sleep(0.005)
+                if index >= 0:
+                    latencies.append(time.perf_counter() - started)
+        finally:
+            process.send_signal(signal.SIGTERM)
+            process.wait(30)
+    print(f"end to end (delivery -> completed check run, no LLM): {count} PRs, p50 {statistics.median(latencies) * 1000:.0f} ms, "
+          f"p90 {_percentile(latencies, 0.9) * 1000:.0f} ms, max {max(latencies) * 1000:.0f} ms")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("-n", type=int, default=2000, help="deliveries for the intake load")
+    parser.add_argument("-c", type=int, default=32, help="concurrency of the intake load")
+    parser.add_argument("-m", type=int, default=20, help="PRs for the end-to-end latency")
+    args = parser.parse_args()
+    intake_load(args.n, args.c)
+    end_to_end(args.m)
+
+
+if __name__ == "__main__":
+    main()
