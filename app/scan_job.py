@@ -28,13 +28,15 @@ from app.github.pr_fetcher import FetchError, fetch_pull_request_workspace
 from app.jobs import ClaimedJob
 from app.publish.check_run import CHECK_NAME, completed_payloads, external_id
 from app.publish.comment import findings_body, is_our_comment, parse_report_block, resolved_body
+from app.repo_config import CONFIG_PATH, ConfigError, load_repo_config
 from app.tables import ScanResult
 from app.worker import PermanentJobError
 from scanners import SCANNER_VERSION
 from scanners.models import ScanReport, Severity, Tolerance, Verdict
+from scanners.policy import ScanPolicy
 
 
-def scan_workspace_in_process(directory: str, tolerance: str, scanned_at: str) -> str:
+def scan_workspace_in_process(directory: str, tolerance: str, scanned_at: str, policy_json: str = "{}") -> str:
     """Runs in a worker process: load the workspace, run the pipeline, return the report JSON."""
     from app.llm import reviewer_from_settings
     from app.settings import Settings
@@ -52,6 +54,7 @@ def scan_workspace_in_process(directory: str, tolerance: str, scanned_at: str) -
         tolerance=Tolerance(tolerance),
         llm=reviewer,
         llm_unavailable_reason=DEFAULT_LLM_UNAVAILABLE,
+        policy=ScanPolicy.model_validate_json(policy_json),
     )
     return report.model_dump_json()
 
@@ -63,9 +66,6 @@ class ScanJobContext:
     data_dir: Path
     client_for: Any  # async (installation_id | None) -> GitHubClient
     bot_login: Any  # async (GitHubClient) -> str
-    tolerance: Tolerance = Tolerance.CONSERVATIVE
-    comment_mode: str = "on-findings"  # always | on-findings | never
-    suspicious_fails: bool = False
     check_run_base_url: str | None = None
 
 
@@ -95,6 +95,16 @@ async def _sticky_comment(client: GitHubClient, repository: str, number: int, re
     return existing["id"]
 
 
+async def _report_invalid_config(client: GitHubClient, repository: str, check_id: int, error: ConfigError) -> None:
+    problems = "\n".join(f"- {problem}" for problem in error.errors[:50])
+    await client.patch(f"/repos/{repository}/check-runs/{check_id}", data={
+        "status": "completed", "conclusion": "neutral",
+        "output": {"title": f"Invalid {CONFIG_PATH}: not scanned", "summary": (
+            f"`{CONFIG_PATH}` on the base branch does not match `docs/config.schema.json`, so this PR was not scanned "
+            f"(Watchpost never falls back to defaults silently). Fix these and re-run:\n\n{problems}")[:65_000]},
+    })
+
+
 def make_scan_handler(context: ScanJobContext):
     async def handle(job: ClaimedJob) -> None:
         payload = job.payload
@@ -112,9 +122,18 @@ def make_scan_handler(context: ScanJobContext):
         try:
             directory = context.data_dir / "workspaces" / repository.replace("/", "__") / str(number) / f"{head_sha}-{job.id}-{job.attempts}"
             await fetch_pull_request_workspace(client, repository, number, directory)
+            pull_request = json.loads((directory / "metadata.json").read_text(encoding="utf-8"))["pull_request"]
+            base_ref = ((pull_request.get("base") or {}).get("sha")) or ((pull_request.get("base") or {}).get("ref")) or "HEAD"
+            try:
+                config = await load_repo_config(client, repository, base_ref)
+            except ConfigError as exc:
+                await _report_invalid_config(client, repository, check_id, exc)
+                return
             scanned_at = datetime.now(UTC).isoformat()
             loop = asyncio.get_running_loop()
-            report_json = await loop.run_in_executor(context.executor, scan_workspace_in_process, str(directory), context.tolerance.value, scanned_at)
+            report_json = await loop.run_in_executor(
+                context.executor, scan_workspace_in_process, str(directory), config.tolerance.value, scanned_at, config.policy.model_dump_json()
+            )
             report = ScanReport.model_validate_json(report_json)
         except Exception as exc:
             final = job.attempts >= job.max_attempts or isinstance(exc, FetchError)
@@ -129,9 +148,9 @@ def make_scan_handler(context: ScanJobContext):
             if isinstance(exc, FetchError):
                 raise PermanentJobError(str(exc)) from exc
             raise
-        for body in completed_payloads(report, context.suspicious_fails):
+        for body in completed_payloads(report, suspicious_fails=config.fail_on in {"caution", "suspicious"}, caution_fails=config.fail_on == "caution"):
             await client.patch(f"/repos/{repository}/check-runs/{check_id}", data=body)
-        comment_id = await _sticky_comment(client, repository, number, report, await context.bot_login(client), context.comment_mode)
+        comment_id = await _sticky_comment(client, repository, number, report, await context.bot_login(client), config.comment)
         await asyncio.to_thread(_store_result, context.engine, repository, number, head_sha, report, check_id, comment_id)
 
     return handle

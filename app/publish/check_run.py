@@ -20,13 +20,13 @@ ANNOTATION_LEVEL = {Severity.CRITICAL: "failure", Severity.HIGH: "failure", Seve
 VERDICT_ICON = {Verdict.SAFE: "✅", Verdict.CAUTION: "⚠️", Verdict.SUSPICIOUS: "🟠", Verdict.DANGEROUS: "⛔"}
 
 
-def conclusion_for(report: ScanReport, suspicious_fails: bool = False) -> str:
+def conclusion_for(report: ScanReport, suspicious_fails: bool = False, caution_fails: bool = False) -> str:
     if any(t.type == "scan_error" for t in report.threats):
         return "neutral"  # we could not finish: never "success", and not the PR author's failure either
     return {
         Verdict.DANGEROUS: "failure",
         Verdict.SUSPICIOUS: "failure" if suspicious_fails else "action_required",
-        Verdict.CAUTION: "neutral",
+        Verdict.CAUTION: "failure" if caution_fails else "neutral",
         Verdict.SAFE: "success",
     }[report.verdict]
 
@@ -93,7 +93,7 @@ def annotation_batches(report: ScanReport) -> list[list[dict[str, Any]]]:
     return [annotations[i : i + MAX_ANNOTATIONS_PER_REQUEST] for i in range(0, len(annotations), MAX_ANNOTATIONS_PER_REQUEST)] or [[]]
 
 
-def completed_payloads(report: ScanReport, suspicious_fails: bool = False) -> list[dict[str, Any]]:
+def completed_payloads(report: ScanReport, suspicious_fails: bool = False, caution_fails: bool = False) -> list[dict[str, Any]]:
     """The PATCH bodies that complete a check run: the first carries the conclusion, every one
     carries the same title/summary and up to 50 annotations (GitHub appends annotations)."""
     output_base = {"title": title_for(report), "summary": summary_for(report)}
@@ -101,7 +101,7 @@ def completed_payloads(report: ScanReport, suspicious_fails: bool = False) -> li
     for index, batch in enumerate(annotation_batches(report)):
         payload: dict[str, Any] = {"output": {**output_base, "annotations": batch}}
         if index == 0:
-            payload.update({"status": "completed", "conclusion": conclusion_for(report, suspicious_fails), "actions": [RERUN_ACTION]})
+            payload.update({"status": "completed", "conclusion": conclusion_for(report, suspicious_fails, caution_fails), "actions": [RERUN_ACTION]})
         payloads.append(payload)
     return payloads
 

@@ -125,3 +125,28 @@ def test_scan_runs_in_a_process_pool(engine, tmp_path: Path) -> None:
     with ProcessPoolExecutor(max_workers=1, mp_context=mp.get_context("spawn")) as pool:
         run_jobs(engine, fake, tmp_path, [{"repository": REPO, "number": 7, "head_sha": "a" * 40}], executor=pool)
     assert [r["conclusion"] for r in fake.check_runs.values()] == ["failure"]
+
+
+def test_invalid_config_on_base_branch_gives_neutral_check_and_no_scan(engine, tmp_path: Path) -> None:
+    fake = seeded()
+    base_sha = fake.pulls[(REPO, 7)]["base"]["sha"]
+    fake.contents[(REPO, ".github/watchpost.yml", base_sha)] = "tolerance: reckless\n"
+    run_jobs(engine, fake, tmp_path, [{"repository": REPO, "number": 7, "head_sha": "a" * 40}])
+    (run,) = fake.check_runs.values()
+    assert run["conclusion"] == "neutral"
+    output = run["outputs"][0]
+    assert "Invalid .github/watchpost.yml" in output["title"] and "tolerance" in output["summary"]
+    assert f"{REPO}#7" not in fake.comments
+    with Session(engine) as session:
+        assert session.exec(select(ScanResult)).all() == []
+
+
+def test_config_comment_never_and_fail_on_caution(engine, tmp_path: Path) -> None:
+    fake = FakeGitHub()
+    fake.add_pull_request(REPO, 9, head_sha="f" * 40, diff=(DIFFS / "benign-agents-md-edit.patch").read_text(encoding="utf-8"))
+    base_sha = fake.pulls[(REPO, 9)]["base"]["sha"]
+    fake.contents[(REPO, ".github/watchpost.yml", base_sha)] = "comment: never\nfail-on: caution\n"
+    run_jobs(engine, fake, tmp_path, [{"repository": REPO, "number": 9, "head_sha": "f" * 40}])
+    (run,) = fake.check_runs.values()
+    assert run["conclusion"] == "failure"  # caution (agent config edited) fails under fail-on: caution
+    assert f"{REPO}#9" not in fake.comments

@@ -1,0 +1,104 @@
+"""``.github/watchpost.yml``: read from the base branch only (a PR cannot change the rules it is
+judged by), validated against ``docs/config.schema.json`` plus the rule registry. An invalid file
+is an error with every problem listed — never silently replaced by defaults."""
+
+from __future__ import annotations
+
+import base64
+import json
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import gidgethub
+import jsonschema
+import yaml
+from pydantic import BaseModel, Field
+
+from app.github.client import GitHubClient
+from scanners.models import Severity, Tolerance
+from scanners.policy import ScanPolicy
+from scanners.rules import REGISTRY
+from scanners.sarif import EXTRA_RULES
+
+CONFIG_PATH = ".github/watchpost.yml"
+MAX_CONFIG_BYTES = 64 * 1024
+SCHEMA_PATH = Path(__file__).resolve().parents[1] / "docs" / "config.schema.json"
+
+
+class ConfigError(ValueError):
+    def __init__(self, errors: list[str]) -> None:
+        super().__init__("; ".join(errors))
+        self.errors = errors
+
+
+class RepoConfig(BaseModel):
+    tolerance: Tolerance = Tolerance.CONSERVATIVE
+    fail_on: str = "dangerous"
+    comment: str = "on-findings"
+    policy: ScanPolicy = Field(default_factory=ScanPolicy)
+
+
+@lru_cache(maxsize=1)
+def _validator() -> jsonschema.Draft202012Validator:
+    schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+    return jsonschema.Draft202012Validator(schema)
+
+
+def parse_repo_config(text: str) -> RepoConfig:
+    if len(text.encode("utf-8")) > MAX_CONFIG_BYTES:
+        raise ConfigError([f"{CONFIG_PATH} is larger than {MAX_CONFIG_BYTES // 1024} KB"])
+    try:
+        data: Any = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise ConfigError([f"{CONFIG_PATH} is not valid YAML{where}: {getattr(exc, 'problem', exc)}"]) from None
+    if data is None:
+        data = {}
+    errors = []
+    for error in sorted(_validator().iter_errors(data), key=lambda e: list(e.absolute_path)):
+        where = ".".join(str(part) for part in error.absolute_path) or "(top level)"
+        errors.append(f"{where}: {error.message}")
+    if not errors:
+        known = set(REGISTRY) | set(EXTRA_RULES)
+        rules = data.get("rules") or {}
+        for index, rule_id in enumerate(rules.get("disable") or []):
+            if rule_id not in known:
+                errors.append(f"rules.disable.{index}: unknown rule id {rule_id!r} (see docs/rules.md)")
+        for rule_id in (rules.get("severity") or {}):
+            if rule_id not in known:
+                errors.append(f"rules.severity.{rule_id}: unknown rule id (see docs/rules.md)")
+    if errors:
+        raise ConfigError(errors)
+    rules = data.get("rules") or {}
+    return RepoConfig(
+        tolerance=Tolerance(data.get("tolerance", "conservative")),
+        fail_on=data.get("fail-on", "dangerous"),
+        comment=data.get("comment", "on-findings"),
+        policy=ScanPolicy(
+            ignore_paths=list(data.get("ignore-paths") or []),
+            trusted_authors={login.lower() for login in data.get("trusted-authors") or []},
+            trusted_bots={login.lower() for login in data.get("trusted-bots") or []},
+            disabled_rules=set(rules.get("disable") or []),
+            severity_overrides={rule: Severity(level) for rule, level in (rules.get("severity") or {}).items()},
+            llm_review=bool(data.get("llm-review", True)),
+        ),
+    )
+
+
+async def load_repo_config(client: GitHubClient, repository: str, base_ref: str) -> RepoConfig:
+    """The config at ``base_ref``; defaults when the file does not exist; ConfigError if invalid."""
+    try:
+        answer = await client.getitem(f"/repos/{repository}/contents/{CONFIG_PATH}?ref={base_ref}")
+    except gidgethub.BadRequest as exc:
+        if exc.status_code == 404:
+            return RepoConfig()
+        raise
+    if not isinstance(answer, dict) or answer.get("type") != "file" or answer.get("encoding") != "base64":
+        raise ConfigError([f"{CONFIG_PATH} is not a regular file"])
+    try:
+        text = base64.b64decode(answer.get("content") or "").decode("utf-8")
+    except (ValueError, UnicodeDecodeError):
+        raise ConfigError([f"{CONFIG_PATH} is not UTF-8 text"]) from None
+    return parse_repo_config(text)
