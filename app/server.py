@@ -20,6 +20,7 @@ from app.jobs import JobQueue
 from app.metrics import REGISTRY, QueueDepthCollector
 from app.migrate import current_revision, head_revision, upgrade
 from app.settings import Settings
+from app.setup_flow import make_routes
 
 log = logging.getLogger("watchpost")
 
@@ -28,6 +29,17 @@ ENGINE = web.AppKey("engine", Engine)
 QUEUE = web.AppKey("queue", JobQueue)
 
 _collectors: dict[int, QueueDepthCollector] = {}
+
+
+async def landing(request: web.Request) -> web.Response:
+    settings = request.app[SETTINGS]
+    if settings.github_app_configured:
+        text = f"<p>Watchpost is running with GitHub App id {settings.github_app_id}. Health: <a href='/healthz'>/healthz</a>, metrics: <a href='/metrics'>/metrics</a>.</p>"
+    else:
+        text = ("<p>No GitHub App is configured yet. <a href='/setup'>Create it from its manifest</a> "
+                "(set <code>WATCHPOST_PUBLIC_URL</code> first), or set <code>WATCHPOST_GITHUB_APP_ID</code>, the private key and "
+                "<code>WATCHPOST_GITHUB_WEBHOOK_SECRET</code>. The CLI works without an App: <code>watchpost scan-pr</code>.</p>")
+    return web.Response(text=f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>Watchpost</title></head><body><h1>Watchpost</h1>{text}</body></html>", content_type="text/html")
 
 
 async def healthz(request: web.Request) -> web.Response:
@@ -71,6 +83,8 @@ def create_app(settings: Settings, engine: Engine | None = None) -> web.Applicat
     secret = settings.github_webhook_secret.get_secret_value() if settings.github_webhook_secret else None
     intake = WebhookIntake(engine, queue, secret, skip_drafts=settings.skip_draft_prs)
     app.router.add_post("/webhooks/github", intake.handle)
+    app.router.add_routes(make_routes(settings))
+    app.router.add_get("/", landing)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/metrics", metrics)

@@ -6,10 +6,13 @@ unset they come from the user's own npm / pip configuration (issue 4).
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
-from pydantic import AnyHttpUrl, Field, SecretStr, field_validator
+from pydantic import AnyHttpUrl, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+CREDENTIALS_FILE = "github-app.json"  # written by the /setup manifest flow, mode 0600
 
 
 class SettingsError(ValueError):
@@ -55,6 +58,27 @@ class Settings(BaseSettings):
         if value is not None and not value.strip():
             raise ValueError("must not be blank")
         return value
+
+    @model_validator(mode="after")
+    def _credentials_from_setup(self) -> Settings:
+        """Without App settings in the environment, use what the /setup flow stored (the
+        environment always wins, so an operator can override a stored App)."""
+        path = self.data_dir / CREDENTIALS_FILE
+        if self.github_app_id is not None or not path.is_file():
+            return self
+        try:
+            stored = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise ValueError(f"{path}: unreadable App credentials ({exc})") from None
+        self.github_app_id = int(stored["id"])
+        self.github_private_key = SecretStr(stored["pem"])
+        if self.github_webhook_secret is None and stored.get("webhook_secret"):
+            self.github_webhook_secret = SecretStr(stored["webhook_secret"])
+        if self.github_client_id is None:
+            self.github_client_id = stored.get("client_id")
+        if self.github_client_secret is None and stored.get("client_secret"):
+            self.github_client_secret = SecretStr(stored["client_secret"])
+        return self
 
     @property
     def github_app_configured(self) -> bool:

@@ -49,6 +49,8 @@ class FakeGitHub:
     faults: list[tuple[str, int, dict[str, str]]] = field(default_factory=list)  # (path prefix, status, headers), used once each
     delays: dict[str, float] = field(default_factory=dict)  # path prefix -> seconds before answering
     bot_login: str = "watchpost[bot]"
+    manifest_code: str = "manifest-code-123"
+    manifest_pem: str = "-----BEGIN RSA PRIVATE KEY-----\nnot-a-real-key\n-----END RSA PRIVATE KEY-----\n"
     requests: list[Recorded] = field(default_factory=list)
     tokens_minted: int = 0
     page_size: int = 30
@@ -101,6 +103,7 @@ class FakeGitHub:
         routes.add_get("/repos/{owner}/{repo}/issues/{number}/comments", self._list_comments)
         routes.add_post("/repos/{owner}/{repo}/issues/{number}/comments", self._create_comment)
         routes.add_patch("/repos/{owner}/{repo}/issues/comments/{id}", self._update_comment)
+        routes.add_post("/app-manifests/{code}/conversions", self._manifest_conversion)
         routes.add_get("/user", self._authenticated_user)
         routes.add_get("/app", self._app)
         routes.add_get("/users/{login}", self._user)
@@ -123,7 +126,7 @@ class FakeGitHub:
             if request.path.startswith(prefix):
                 del self.faults[index]
                 return web.json_response({"message": "injected fault"}, status=status, headers=headers)
-        if request.path.startswith("/app/"):
+        if request.path.startswith(("/app/", "/app-manifests/")):  # JWT-checked in the handler / no auth at all
             return await handler(request)
         if not request.headers.get("Authorization", "").startswith(("token ", "Bearer ")):
             return web.json_response({"message": "Requires authentication"}, status=401)
@@ -239,6 +242,15 @@ class FakeGitHub:
                     comment["body"] = body["body"]
                     return web.json_response(comment)
         return web.json_response({"message": "Not Found"}, status=404)
+
+    async def _manifest_conversion(self, request: web.Request) -> web.Response:
+        code = request.match_info["code"]
+        if code != self.manifest_code:
+            return web.json_response({"message": "Not Found"}, status=404)
+        return web.json_response({
+            "id": self.app_id, "slug": "watchpost-test", "node_id": "A_1", "client_id": "Iv1.test", "client_secret": "client-secret-value",
+            "webhook_secret": "webhook-secret-value", "pem": self.manifest_pem, "html_url": "https://github.example/apps/watchpost-test",
+        }, status=201)
 
     async def _authenticated_user(self, request: web.Request) -> web.Response:
         return self._json(request, dict(rest_body("users_get_authenticated.json"), login=self.bot_login, type="Bot"))
