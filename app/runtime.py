@@ -6,6 +6,7 @@ scans, and the workers. Shared by ``watchpost serve`` (in-process workers) and `
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import multiprocessing as mp
 import signal
@@ -20,6 +21,7 @@ from sqlalchemy import Engine
 from app.github.app_auth import GitHubApp, token_client
 from app.github.client import GitHubClient
 from app.jobs import JobQueue
+from app.periodic import MAINTAIN_QUEUE, make_maintain_handler, prune_workspaces, run_scheduler
 from app.scan_job import ScanJobContext, make_scan_handler
 from app.settings import Settings
 from app.webhook_routes import SCAN_PR, SYNC_INSTALLATION
@@ -78,10 +80,23 @@ async def run_workers(settings: Settings, engine: Engine, stop: asyncio.Event, *
             engine=engine, executor=pool, data_dir=settings.data_dir, client_for=access.client_for, bot_login=access.bot_login,
         )
         worker = Worker(
-            queue, {SCAN_PR: make_scan_handler(context), SYNC_INSTALLATION: _sync_installation},
+            queue, {SCAN_PR: make_scan_handler(context), SYNC_INSTALLATION: _sync_installation, MAINTAIN_QUEUE: make_maintain_handler(engine, queue)},
             concurrency=concurrency, lease=timedelta(seconds=lease_seconds),
         )
+        scheduler = asyncio.create_task(run_scheduler(queue, stop))
+        pruner = asyncio.create_task(_prune_loop(settings, stop))
         await worker.run(stop)
+        await asyncio.gather(scheduler, pruner)
+
+
+async def _prune_loop(settings: Settings, stop: asyncio.Event) -> None:
+    retention = timedelta(hours=settings.workspace_retention_hours)
+    while not stop.is_set():
+        removed = await asyncio.to_thread(prune_workspaces, settings.data_dir, retention)
+        if removed:
+            log.info("pruned %d PR workspace(s) older than %s", removed, retention)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=3600)
 
 
 def install_stop_signals(stop: asyncio.Event) -> None:

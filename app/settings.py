@@ -46,6 +46,7 @@ class Settings(BaseSettings):
     worker_concurrency: int = Field(default=2, ge=1, le=64)
     job_lease_seconds: float = Field(default=60.0, ge=1.0, le=3600.0)
     skip_draft_prs: bool = True
+    workspace_retention_hours: float = Field(default=72.0, gt=0, le=24 * 365)
 
     redis_url: str | None = None
     npm_registry_url: AnyHttpUrl | None = None
