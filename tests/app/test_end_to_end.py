@@ -128,4 +128,4 @@ def test_sigkill_mid_scan_loses_nothing(tmp_path: Path) -> None:
 
 def _job(engine) -> Job:
     with Session(engine) as session:
-        return session.exec(select(Job)).one()
+        return session.exec(select(Job).where(Job.kind == "scan_pr")).one()
