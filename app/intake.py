@@ -54,25 +54,10 @@ _INSERT_DELIVERY = text(
 ).bindparams(bindparam("now", type_=DateTime()))
 
 
-def record_delivery(
-    engine: Engine,
-    queue: JobQueue,
-    *,
-    delivery_id: str,
-    event: str,
-    action: str | None,
-    installation_id: int | None,
-    repository: str | None,
-    jobs: list[JobSpec],
-    status_if_no_jobs: str = DeliveryStatus.IGNORED,
-    error: str | None = None,
-) -> IntakeResult:
-    """Write the delivery and its jobs in one transaction (or recognise a redelivery)."""
+def record_delivery(engine: Engine, queue: JobQueue, **fields: Any) -> IntakeResult:
+    """Write one delivery and its jobs in one transaction (fields as ``_record_in`` takes them)."""
     with engine.begin() as connection:
-        return _record_in(
-            connection, queue, delivery_id=delivery_id, event=event, action=action, installation_id=installation_id,
-            repository=repository, jobs=jobs, status_if_no_jobs=status_if_no_jobs, error=error,
-        )
+        return _record_in(connection, queue, **fields)
 
 
 def record_deliveries(engine: Engine, queue: JobQueue, batch: list[dict[str, Any]]) -> list[IntakeResult]:
