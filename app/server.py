@@ -81,7 +81,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> web.Applicat
     app[ENGINE] = engine
     app[QUEUE] = queue
     secret = settings.github_webhook_secret.get_secret_value() if settings.github_webhook_secret else None
-    intake = WebhookIntake(engine, queue, secret, skip_drafts=settings.skip_draft_prs)
+    intake = WebhookIntake(engine, queue, secret, bot_login=settings.bot_login, skip_drafts=settings.skip_draft_prs)
     app.router.add_post("/webhooks/github", intake.handle)
     app.router.add_routes(make_routes(settings))
     app.router.add_get("/", landing)

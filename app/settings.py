@@ -29,6 +29,7 @@ class Settings(BaseSettings):
     port: int = Field(default=8080, ge=1, le=65535)
 
     github_app_id: int | None = None
+    github_app_slug: str | None = None  # set by /setup; identifies events the App itself caused
     github_private_key: SecretStr | None = None
     github_private_key_path: Path | None = None
     github_webhook_secret: SecretStr | None = None
@@ -77,9 +78,15 @@ class Settings(BaseSettings):
             self.github_webhook_secret = SecretStr(stored["webhook_secret"])
         if self.github_client_id is None:
             self.github_client_id = stored.get("client_id")
+        if self.github_app_slug is None and stored.get("slug"):
+            self.github_app_slug = str(stored["slug"])
         if self.github_client_secret is None and stored.get("client_secret"):
             self.github_client_secret = SecretStr(stored["client_secret"])
         return self
+
+    @property
+    def bot_login(self) -> str | None:
+        return f"{self.github_app_slug}[bot]" if self.github_app_slug else None
 
     @property
     def github_app_configured(self) -> bool:

@@ -34,7 +34,7 @@ def sign(body: bytes, secret: str = SECRET) -> str:
 
 class Hook:
     def __init__(self, engine, tmp_path: Path) -> None:
-        self.settings = Settings(github_webhook_secret=SECRET, data_dir=tmp_path)
+        self.settings = Settings(github_webhook_secret=SECRET, data_dir=tmp_path, github_app_slug="watchpost")
         self.engine = engine
 
     def send(self, event: str, body: dict[str, Any] | bytes, delivery: str, signature: str | None = "auto", headers: dict[str, str] | None = None) -> tuple[int, dict[str, Any]]:
@@ -179,3 +179,10 @@ def test_draft_edit_without_text_change(hook: Hook) -> None:
     edited = payload("pull_request/edited")
     edited["changes"] = {"base": {"ref": {"from": "main"}}}
     assert hook.send("pull_request", edited, "d-base")[1]["jobs"] == 0
+
+
+def test_events_sent_by_the_app_itself_are_ignored(hook: Hook) -> None:
+    event = payload("pull_request/synchronize")
+    event["sender"] = dict(event["sender"], login="watchpost[bot]", type="Bot")
+    status, body = hook.send("pull_request", event, "d-self")
+    assert status == 202 and body["jobs"] == 0 and body["reason"] == "sent by this App"

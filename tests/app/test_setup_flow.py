@@ -81,4 +81,5 @@ def test_complete_exchanges_code_and_stores_credentials(tmp_path: Path, engine) 
     reloaded = Settings(data_dir=tmp_path)
     assert reloaded.github_app_configured and reloaded.github_app_id == fake.app_id
     assert reloaded.github_webhook_secret.get_secret_value() == "webhook-secret-value"
+    assert reloaded.bot_login == "watchpost-test[bot]"
     reloaded.validate_for_serving()
