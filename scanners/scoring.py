@@ -61,10 +61,10 @@ def sub_scores(threats: list[Threat], identity: float | None, signals: list[Sign
     )
 
 
-def overall_score(scores: SubScores, threats: list[Threat]) -> int:
-    available = {name: value for name in WEIGHTS if (value := getattr(scores, name)) is not None}
-    total_weight = sum(WEIGHTS[name] for name in available)
-    base = sum(WEIGHTS[name] * value for name, value in available.items()) / total_weight if total_weight else 100.0
+def overall_score(scores: SubScores, threats: list[Threat], weights: dict[str, float] = WEIGHTS) -> int:
+    available = {name: value for name in weights if (value := getattr(scores, name)) is not None}
+    total_weight = sum(weights[name] for name in available)
+    base = sum(weights[name] * value for name, value in available.items()) / total_weight if total_weight else 100.0
     if threats:
         worst = max((t.severity for t in threats), key=lambda s: s.rank)
         cap = SEVERITY_CAP[worst]
