@@ -23,7 +23,8 @@ from scanners.sarif import EXTRA_RULES
 
 CONFIG_PATH = ".github/watchpost.yml"
 MAX_CONFIG_BYTES = 64 * 1024
-SCHEMA_PATH = Path(__file__).resolve().parents[1] / "docs" / "config.schema.json"
+# Package data (app/data links to docs/config.schema.json), so non-editable installs ship it.
+SCHEMA_PATH = Path(__file__).resolve().parent / "data" / "config.schema.json"
 
 
 class ConfigError(ValueError):

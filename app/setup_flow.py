@@ -29,7 +29,9 @@ from app.github.client import API_VERSION
 from app.http_errors import json_error
 from app.settings import CREDENTIALS_FILE, Settings
 
-MANIFEST_PATH = Path(__file__).resolve().parents[1] / "app-manifest.json"
+# Shipped as package data (app/data links to the copy at the repository root) so a non-editable
+# install finds it too.
+MANIFEST_PATH = Path(__file__).resolve().parent / "data" / "app-manifest.json"
 STATE_KEY_FILE = "setup-state.key"
 STATE_MAX_AGE_SECONDS = 3600
 

@@ -91,3 +91,19 @@ def test_llm_review_off_is_a_stated_skip() -> None:
     report = scan_pr(snapshot_from_diff(new_file("AGENTS.md", "x\n")), scanned_at=NOW, llm=lambda r: calls.append(r) or "{}",
                      policy=parse_repo_config("llm-review: false\n").policy)
     assert calls == [] and "llm-review: false" in report.tiers_skipped["tier3"]
+
+
+def test_schema_and_manifest_ship_as_package_data() -> None:
+    # A non-editable install (the Action installs the action's checkout with pip) has no docs/ or
+    # repository root: both files must come from the package, and be the documented ones.
+    import tomllib
+    from pathlib import Path
+
+    from app import repo_config, setup_flow
+
+    root = Path(__file__).resolve().parents[2]
+    assert repo_config.SCHEMA_PATH.parent == root / "app" / "data"
+    assert repo_config.SCHEMA_PATH.read_bytes() == (root / "docs" / "config.schema.json").read_bytes()
+    assert setup_flow.MANIFEST_PATH.read_bytes() == (root / "app-manifest.json").read_bytes()
+    package_data = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]["app"]
+    assert "data/*.json" in package_data
