@@ -25,7 +25,7 @@ from sqlalchemy import Connection, DateTime, Engine, bindparam, text
 from app.http_errors import json_error
 from app.jobs import JobQueue
 from app.metrics import WEBHOOK_DELIVERIES, WEBHOOK_LATENCY
-from app.tables import DeliveryStatus, utcnow
+from app.tables import DeliveryStatus, JobStatus, utcnow
 from app.webhook_routes import ROUTER, JobSpec, RoutingContext
 
 MAX_WEBHOOK_BODY = 25 * 1024 * 1024
@@ -52,6 +52,11 @@ _INSERT_DELIVERY = text(
     "VALUES (:delivery_id, :event, :action, :installation_id, :repository, :status, :error, :now, :now) "
     "ON CONFLICT (delivery_id) DO NOTHING RETURNING id"
 ).bindparams(bindparam("now", type_=DateTime()))
+
+
+_EXISTING_DELIVERY = text(
+    "SELECT d.id, d.status, j.status AS job_status FROM delivery d LEFT JOIN job j ON j.id = d.job_id WHERE d.delivery_id = :id"
+)
 
 
 def record_delivery(engine: Engine, queue: JobQueue, **fields: Any) -> IntakeResult:
@@ -88,8 +93,10 @@ def _record_in(
     }).first()
     requeued = False
     if row is None:
-        existing = connection.execute(text("SELECT id, status FROM delivery WHERE delivery_id = :id"), {"id": delivery_id}).one()
-        if existing.status != DeliveryStatus.FAILED:
+        # A redelivery runs again only when the first run failed: the delivery was marked failed,
+        # or its job is dead (the outcome may not have been recorded if the worker died).
+        existing = connection.execute(_EXISTING_DELIVERY, {"id": delivery_id}).one()
+        if existing.status != DeliveryStatus.FAILED and existing.job_status != JobStatus.DEAD:
             return IntakeResult("duplicate", existing.id, 0)
         connection.execute(
             text("UPDATE delivery SET status = :status, error = :error, updated_at = :now WHERE id = :id").bindparams(bindparam("now", type_=DateTime())),

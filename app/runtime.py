@@ -18,6 +18,7 @@ from datetime import timedelta
 import aiohttp
 from sqlalchemy import Engine
 
+from app.deliveries import record_job_outcome
 from app.github.app_auth import GitHubApp, token_client
 from app.github.client import GitHubClient
 from app.jobs import JobQueue
@@ -82,6 +83,7 @@ async def run_workers(settings: Settings, engine: Engine, stop: asyncio.Event, *
         worker = Worker(
             queue, {SCAN_PR: make_scan_handler(context), SYNC_INSTALLATION: _sync_installation, MAINTAIN_QUEUE: make_maintain_handler(engine, queue)},
             concurrency=concurrency, lease=timedelta(seconds=lease_seconds),
+            on_finished=lambda job, status, error: record_job_outcome(engine, job.payload.get("delivery_id"), status, error),
         )
         scheduler = asyncio.create_task(run_scheduler(queue, stop))
         pruner = asyncio.create_task(_prune_loop(settings, stop))

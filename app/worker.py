@@ -24,6 +24,8 @@ from app.metrics import JOBS_FINISHED
 log = logging.getLogger("watchpost.worker")
 
 Handler = Callable[[ClaimedJob], Awaitable[None]]
+# Called (in a thread) once a job reached a final state: (job, "succeeded" | "dead", error).
+OutcomeHook = Callable[[ClaimedJob, str, str | None], None]
 
 
 class PermanentJobError(Exception):
@@ -43,6 +45,7 @@ class Worker:
     lease: timedelta = timedelta(seconds=60)
     poll_interval: float = 0.5
     drain_seconds: float = 30.0
+    on_finished: OutcomeHook | None = None
     _running: set[asyncio.Task[None]] = field(default_factory=set)
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -92,14 +95,25 @@ class Worker:
         except asyncio.CancelledError:
             raise
         except PermanentJobError as exc:
-            await asyncio.to_thread(self.queue.fail, job.id, self.worker_id, f"{exc}", retry=False)
-            JOBS_FINISHED.labels(kind=job.kind, outcome="dead").inc()
+            status = await asyncio.to_thread(self.queue.fail, job.id, self.worker_id, f"{exc}", retry=False)
+            JOBS_FINISHED.labels(kind=job.kind, outcome=status or "lost").inc()
+            await self._finished(job, status, str(exc))
         except Exception as exc:
             log.exception("job %s (%s) failed on attempt %d", job.id, job.kind, job.attempts)
             status = await asyncio.to_thread(self.queue.fail, job.id, self.worker_id, f"{type(exc).__name__}: {exc}")
             JOBS_FINISHED.labels(kind=job.kind, outcome=status or "lost").inc()
+            await self._finished(job, status, f"{type(exc).__name__}: {exc}")
         else:
-            await asyncio.to_thread(self.queue.complete, job.id, self.worker_id)
-            JOBS_FINISHED.labels(kind=job.kind, outcome="succeeded").inc()
+            held = await asyncio.to_thread(self.queue.complete, job.id, self.worker_id)
+            JOBS_FINISHED.labels(kind=job.kind, outcome="succeeded" if held else "lost").inc()
+            await self._finished(job, "succeeded" if held else None, None)
         finally:
             heartbeat.cancel()
+
+    async def _finished(self, job: ClaimedJob, status: str | None, error: str | None) -> None:
+        if self.on_finished is None or status not in ("succeeded", "dead"):
+            return
+        try:
+            await asyncio.to_thread(self.on_finished, job, status, error)
+        except Exception:  # bookkeeping only: the job's own state is already recorded
+            log.exception("recording the outcome of job %s failed", job.id)
