@@ -21,6 +21,7 @@ from sqlalchemy import Engine
 from app.deliveries import record_job_outcome
 from app.github.app_auth import GitHubApp, token_client
 from app.github.client import GitHubClient
+from app.installations import apply_installation_event, replace_repositories
 from app.jobs import JobQueue
 from app.periodic import MAINTAIN_QUEUE, make_maintain_handler, prune_workspaces, run_scheduler
 from app.scan_job import ScanJobContext, make_scan_handler
@@ -64,10 +65,25 @@ class GitHubAccess:
         return self._bot_login
 
 
-async def _sync_installation(job) -> None:
-    # Installation bookkeeping (suspended accounts, repository lists) lands with the installation
-    # store; acknowledging the job keeps the queue clean meanwhile.
-    log.info("installation event %s/%s for installation %s", job.payload.get("event"), job.payload.get("action"), job.payload.get("installation_id"))
+def make_installation_handler(engine: Engine, access: GitHubAccess):
+    async def handle(job) -> None:
+        payload = job.payload
+        try:
+            outcome = await asyncio.to_thread(apply_installation_event, engine, payload)
+        except (ValueError, TypeError, KeyError) as exc:
+            raise PermanentJobError(f"installation event: {exc}") from exc
+        log.info("installation %s: %s", payload.get("installation_id"), outcome)
+        reconcile = (payload.get("event"), payload.get("action")) in {("installation", "created"), ("installation", "unsuspend")}
+        if reconcile and access.app is not None and outcome.endswith("applied"):
+            # The webhook may list only part of the repositories: ask GitHub for all of them.
+            client = await access.client_for(int(payload["installation_id"]))
+            repositories = [
+                {"full_name": item["full_name"], "id": item.get("id")}
+                async for item in client.getiter("/installation/repositories?per_page=100", iterable_key="repositories")
+            ]
+            await asyncio.to_thread(replace_repositories, engine, int(payload["installation_id"]), repositories)
+
+    return handle
 
 
 async def run_workers(settings: Settings, engine: Engine, stop: asyncio.Event, *, concurrency: int = 2, lease_seconds: float = 60.0) -> None:
@@ -81,7 +97,7 @@ async def run_workers(settings: Settings, engine: Engine, stop: asyncio.Event, *
             engine=engine, executor=pool, data_dir=settings.data_dir, client_for=access.client_for, bot_login=access.bot_login,
         )
         worker = Worker(
-            queue, {SCAN_PR: make_scan_handler(context), SYNC_INSTALLATION: _sync_installation, MAINTAIN_QUEUE: make_maintain_handler(engine, queue)},
+            queue, {SCAN_PR: make_scan_handler(context), SYNC_INSTALLATION: make_installation_handler(engine, access), MAINTAIN_QUEUE: make_maintain_handler(engine, queue)},
             concurrency=concurrency, lease=timedelta(seconds=lease_seconds),
             on_finished=lambda job, status, error: record_job_outcome(engine, job.payload.get("delivery_id"), status, error),
         )

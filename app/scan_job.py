@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from concurrent.futures import Executor
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -25,6 +26,7 @@ from sqlmodel import Session
 
 from app.github.client import GitHubClient
 from app.github.pr_fetcher import FetchError, fetch_pull_request_workspace
+from app.installations import installation_state
 from app.jobs import ClaimedJob
 from app.publish.check_run import CHECK_NAME, completed_payloads, external_id
 from app.publish.comment import findings_body, is_our_comment, parse_report_block, resolved_body
@@ -34,6 +36,8 @@ from app.worker import PermanentJobError
 from scanners import SCANNER_VERSION
 from scanners.models import ScanReport, Severity, Tolerance, Verdict
 from scanners.policy import ScanPolicy
+
+log = logging.getLogger("watchpost.scan_job")
 
 
 def scan_workspace_in_process(directory: str, tolerance: str, scanned_at: str, policy_json: str = "{}") -> str:
@@ -112,6 +116,11 @@ def make_scan_handler(context: ScanJobContext):
             repository, number, head_sha = str(payload["repository"]), int(payload["number"]), str(payload["head_sha"])
         except (KeyError, TypeError, ValueError) as exc:
             raise PermanentJobError(f"scan job without repository/number/head_sha: {exc}") from exc
+        state = await asyncio.to_thread(installation_state, context.engine, payload.get("installation_id"))
+        if not state.active:
+            log.info("skipping scan of %s#%s: installation %s is %s", repository, number, payload.get("installation_id"),
+                     "deleted" if state.deleted else "suspended")
+            return
         client: GitHubClient = await context.client_for(payload.get("installation_id"))
         check = await client.post(
             f"/repos/{repository}/check-runs",

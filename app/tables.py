@@ -103,3 +103,33 @@ class ScanResult(SQLModel, table=True):
     check_run_id: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
     comment_id: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
     created_at: NaiveDatetime = Field(default_factory=utcnow)
+
+
+class Installation(SQLModel, table=True):
+    """A GitHub App installation as the webhooks describe it. Scans are skipped while it is
+    suspended or after it was deleted (its jobs may still be queued)."""
+
+    __tablename__ = "installation"
+
+    id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    account_login: str = Field(max_length=256)
+    account_type: str | None = Field(default=None, max_length=32)
+    repository_selection: str | None = Field(default=None, max_length=16)
+    suspended_at: NaiveDatetime | None = None
+    deleted_at: NaiveDatetime | None = None
+    created_at: NaiveDatetime = Field(default_factory=utcnow)
+    updated_at: NaiveDatetime = Field(default_factory=utcnow)
+
+
+class InstallationRepository(SQLModel, table=True):
+    """A repository an installation can reach (``repository_selection: selected`` lists them;
+    for ``all`` the list is what GitHub reported so far)."""
+
+    __tablename__ = "installation_repository"
+    __table_args__ = (Index("ux_installation_repository", "installation_id", "full_name", unique=True),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    installation_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    full_name: str = Field(max_length=256)
+    repository_id: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    added_at: NaiveDatetime = Field(default_factory=utcnow)

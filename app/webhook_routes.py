@@ -11,6 +11,7 @@ from typing import Any
 
 from gidgethub import routing, sansio
 
+from app.installations import installation_job_payload
 from scanners import SCANNER_VERSION
 
 SCAN_PR = "scan_pr"
@@ -135,12 +136,16 @@ installation_router = routing.Router()
 @installation_router.register("installation_repositories")
 async def on_installation(event: sansio.Event, context: RoutingContext) -> None:
     installation = event.data.get("installation") or {}
+    if not isinstance(installation.get("id"), int):
+        raise ValueError("installation event without installation.id")
     context.jobs.append(
         JobSpec(
             kind=SYNC_INSTALLATION,
-            payload={"installation_id": installation.get("id"), "event": event.event, "action": event.data.get("action"), "delivery_id": context.delivery_id},
+            payload=installation_job_payload(event.event, event.data, context.delivery_id),
             dedupe_key=f"installation:{context.delivery_id}",
-            concurrency_key=f"installation:{installation.get('id')}",
+            # Events of one installation apply one at a time (suspend and unsuspend must not race).
+            concurrency_key=f"installation:{installation['id']}",
+            priority=20,
         )
     )
 

@@ -45,6 +45,7 @@ class FakeGitHub:
     commit_counts: dict[tuple[str, str], int] = field(default_factory=dict)
     contents: dict[tuple[str, str, str], str] = field(default_factory=dict)  # (repo, path, ref) -> text
     check_runs: dict[int, dict[str, Any]] = field(default_factory=dict)
+    installation_repositories: dict[int, list[str]] = field(default_factory=dict)  # installation id -> full names
     comments: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # "repo#number" -> comments
     faults: list[tuple[str, int, dict[str, str]]] = field(default_factory=list)  # (path prefix, status, headers), used once each
     delays: dict[str, float] = field(default_factory=dict)  # path prefix -> seconds before answering
@@ -93,6 +94,7 @@ class FakeGitHub:
         app = web.Application(middlewares=[self._record_and_fault])
         routes = app.router
         routes.add_post("/app/installations/{installation}/access_tokens", self._access_token)
+        routes.add_get("/installation/repositories", self._installation_repositories)
         routes.add_get("/repos/{owner}/{repo}/pulls/{number}", self._pull)
         routes.add_get("/repos/{owner}/{repo}/pulls/{number}/files", self._files)
         routes.add_get("/repos/{owner}/{repo}/pulls/{number}/reviews", self._reviews)
@@ -139,7 +141,7 @@ class FakeGitHub:
             return web.Response(status=304, headers={"ETag": etag, **(headers or {})})
         return web.Response(text=text, status=status, content_type="application/json", headers={"ETag": etag, **(headers or {})})
 
-    def _paged(self, request: web.Request, items: list[Any]) -> web.Response:
+    def _paged(self, request: web.Request, items: list[Any], wrap: str | None = None) -> web.Response:
         per_page = int(request.query.get("per_page", self.page_size))
         page = int(request.query.get("page", "1"))
         chunk = items[(page - 1) * per_page : page * per_page]
@@ -150,7 +152,8 @@ class FakeGitHub:
             links.append(f'<{request.url.with_query({**request.query, "per_page": str(per_page), "page": str(page + 1)})}>; rel="next"')
             links.append(f'<{request.url.with_query({**request.query, "per_page": str(per_page), "page": str(last)})}>; rel="last"')
         del base
-        return self._json(request, chunk, headers={"Link": ", ".join(links)} if links else None)
+        data: Any = {"total_count": len(items), wrap: chunk} if wrap else chunk
+        return self._json(request, data, headers={"Link": ", ".join(links)} if links else None)
 
     async def _access_token(self, request: web.Request) -> web.Response:
         auth = request.headers.get("Authorization", "")
@@ -168,6 +171,17 @@ class FakeGitHub:
         body["token"] = f"ghs_fake{self.tokens_minted:04d}{request.match_info['installation']}"
         body["expires_at"] = (datetime.now(UTC) + self.token_lifetime).strftime("%Y-%m-%dT%H:%M:%SZ")
         return web.json_response(body, status=201)
+
+    async def _installation_repositories(self, request: web.Request) -> web.Response:
+        # Installation tokens minted here end with the installation id (see _access_token).
+        token = request.headers.get("Authorization", "").split(" ")[-1]
+        installation = int(token[len("ghs_fake") + 4:]) if token.startswith("ghs_fake") else 0
+        template = rest_body("apps_list_repos_accessible_to_installation.json")["repositories"][0]
+        items = []
+        for index, full_name in enumerate(self.installation_repositories.get(installation, [])):
+            owner, name = full_name.split("/")
+            items.append({**template, "id": 500_000 + index, "name": name, "full_name": full_name, "owner": {**template["owner"], "login": owner}})
+        return self._paged(request, items, wrap="repositories")
 
     def _key(self, request: web.Request) -> tuple[str, int]:
         return f"{request.match_info['owner']}/{request.match_info['repo']}", int(request.match_info["number"])
