@@ -22,13 +22,13 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from app.github.client import GitHubClient
 from app.github.pr_fetcher import FetchError, fetch_pull_request_workspace
 from app.installations import installation_state
 from app.jobs import ClaimedJob
-from app.publish.check_run import CHECK_NAME, completed_payloads, external_id
+from app.publish.check_run import CHECK_NAME, RERUN_ACTION, completed_payloads, external_id
 from app.publish.comment import findings_body, is_our_comment, parse_report_block, resolved_body
 from app.repo_config import CONFIG_PATH, ConfigError, load_repo_config
 from app.tables import ScanResult
@@ -106,7 +106,40 @@ async def _report_invalid_config(client: GitHubClient, repository: str, check_id
         "output": {"title": f"Invalid {CONFIG_PATH}: not scanned", "summary": (
             f"`{CONFIG_PATH}` on the base branch does not match `docs/config.schema.json`, so this PR was not scanned "
             f"(Watchpost never falls back to defaults silently). Fix these and re-run:\n\n{problems}")[:65_000]},
+        "actions": [RERUN_ACTION],
     })
+
+
+# Triggers that ask for a fresh scan of a head SHA that may already have a result.
+RERUN_TRIGGERS = ("check_run.", "check_suite.rerequested", "pull_request.edited")
+
+
+def _stored_result(engine: Engine, repository: str, number: int, head_sha: str) -> ScanResult | None:
+    with Session(engine) as session:
+        return session.exec(select(ScanResult).where(
+            ScanResult.repository == repository, ScanResult.number == number, ScanResult.head_sha == head_sha,
+            ScanResult.scanner_version == SCANNER_VERSION,
+        ).order_by(ScanResult.id.desc())).first()  # type: ignore[union-attr]
+
+
+async def _start_check_run(client: GitHubClient, repository: str, number: int, head_sha: str, *, retry: bool) -> int:
+    """Create the check run ``in_progress`` — or, on a retry, take over the one the earlier
+    attempt created (found by ``external_id``), so a PR never shows a stale duplicate."""
+    key = external_id(repository, number, head_sha)
+    started_at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    if retry:
+        async for run in client.getiter(f"/repos/{repository}/commits/{head_sha}/check-runs?check_name={CHECK_NAME}&per_page=100", iterable_key="check_runs"):
+            if run.get("external_id") == key and run.get("status") != "completed":
+                await client.patch(f"/repos/{repository}/check-runs/{run['id']}", data={
+                    "status": "in_progress", "started_at": started_at,
+                    "output": {"title": "Scanning again", "summary": "The previous attempt did not finish; Watchpost is retrying."},
+                })
+                return int(run["id"])
+    check = await client.post(
+        f"/repos/{repository}/check-runs",
+        data={"name": CHECK_NAME, "head_sha": head_sha, "status": "in_progress", "external_id": key, "started_at": started_at},
+    )
+    return int(check["id"])
 
 
 def make_scan_handler(context: ScanJobContext):
@@ -121,13 +154,15 @@ def make_scan_handler(context: ScanJobContext):
             log.info("skipping scan of %s#%s: installation %s is %s", repository, number, payload.get("installation_id"),
                      "deleted" if state.deleted else "suspended")
             return
+        rerun = str(payload.get("trigger") or "").startswith(RERUN_TRIGGERS)
+        if not rerun:
+            previous = await asyncio.to_thread(_stored_result, context.engine, repository, number, head_sha)
+            if previous is not None:
+                log.info("%s#%s@%s was already scanned by this scanner version (check run %s): not scanning again",
+                         repository, number, head_sha[:12], previous.check_run_id)
+                return
         client: GitHubClient = await context.client_for(payload.get("installation_id"))
-        check = await client.post(
-            f"/repos/{repository}/check-runs",
-            data={"name": CHECK_NAME, "head_sha": head_sha, "status": "in_progress", "external_id": external_id(repository, number, head_sha),
-                  "started_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")},
-        )
-        check_id = check["id"]
+        check_id = await _start_check_run(client, repository, number, head_sha, retry=job.attempts > 1)
         try:
             directory = context.data_dir / "workspaces" / repository.replace("/", "__") / str(number) / f"{head_sha}-{job.id}-{job.attempts}"
             await fetch_pull_request_workspace(client, repository, number, directory)
@@ -147,15 +182,25 @@ def make_scan_handler(context: ScanJobContext):
         except Exception as exc:
             final = job.attempts >= job.max_attempts or isinstance(exc, FetchError)
             reason = f"{type(exc).__name__}: {str(exc)[:500]}"
-            await client.patch(
-                f"/repos/{repository}/check-runs/{check_id}",
-                data={"status": "completed", "conclusion": "neutral", "output": {
-                    "title": "Scan could not complete",
-                    "summary": f"Watchpost could not finish this scan ({reason}). " + ("It will not retry." if final else "It will retry automatically."),
-                }},
-            )
-            if isinstance(exc, FetchError):
-                raise PermanentJobError(str(exc)) from exc
+            if final:
+                await client.patch(f"/repos/{repository}/check-runs/{check_id}", data={
+                    "status": "completed", "conclusion": "neutral", "output": {
+                        "title": "Scan could not complete",
+                        "summary": f"Watchpost could not finish this scan ({reason}). It will not retry; use Re-run to try again.",
+                    },
+                    "actions": [RERUN_ACTION],
+                })
+                if isinstance(exc, FetchError):
+                    raise PermanentJobError(str(exc)) from exc
+            else:
+                # GitHub never lets a completed check run change again, so a failure that will be
+                # retried leaves it in progress, saying why; the retry takes it over.
+                await client.patch(f"/repos/{repository}/check-runs/{check_id}", data={
+                    "status": "in_progress", "output": {
+                        "title": f"Attempt {job.attempts} failed; retrying",
+                        "summary": f"Watchpost could not finish this scan ({reason}). It will retry automatically.",
+                    },
+                })
             raise
         for body in completed_payloads(report, suspicious_fails=config.fail_on in {"caution", "suspicious"}, caution_fails=config.fail_on == "caution"):
             await client.patch(f"/repos/{repository}/check-runs/{check_id}", data=body)

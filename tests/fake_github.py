@@ -101,6 +101,7 @@ class FakeGitHub:
         routes.add_get("/repos/{owner}/{repo}/commits", self._commits)
         routes.add_get("/repos/{owner}/{repo}/contents/{path:.*}", self._contents)
         routes.add_post("/repos/{owner}/{repo}/check-runs", self._create_check_run)
+        routes.add_get("/repos/{owner}/{repo}/commits/{ref}/check-runs", self._list_check_runs)
         routes.add_patch("/repos/{owner}/{repo}/check-runs/{id}", self._update_check_run)
         routes.add_get("/repos/{owner}/{repo}/issues/{number}/comments", self._list_comments)
         routes.add_post("/repos/{owner}/{repo}/issues/{number}/comments", self._create_comment)
@@ -221,14 +222,28 @@ class FakeGitHub:
     async def _create_check_run(self, request: web.Request) -> web.Response:
         body = await request.json()
         run_id = self.new_id()
-        self.check_runs[run_id] = {"id": run_id, **body, "updates": []}
+        repo = f"{request.match_info['owner']}/{request.match_info['repo']}"
+        self.check_runs[run_id] = {"id": run_id, **body, "repository": repo, "updates": []}
         return web.json_response(dict(rest_body("checks_create_in_progress.json"), id=run_id, name=body.get("name")), status=201)
+
+    async def _list_check_runs(self, request: web.Request) -> web.Response:
+        repo = f"{request.match_info['owner']}/{request.match_info['repo']}"
+        name = request.query.get("check_name")
+        runs = [
+            {**rest_body("checks_create_in_progress.json"), **{k: v for k, v in run.items() if k not in ("updates", "outputs")}}
+            for run in self.check_runs.values()
+            if run.get("repository") == repo and run.get("head_sha") == request.match_info["ref"] and (name is None or run.get("name") == name)
+        ]
+        return self._paged(request, sorted(runs, key=lambda r: -r["id"]), wrap="check_runs")
 
     async def _update_check_run(self, request: web.Request) -> web.Response:
         run_id = int(request.match_info["id"])
         if run_id not in self.check_runs:
             return web.json_response({"message": "Not Found"}, status=404)
         body = await request.json()
+        if self.check_runs[run_id].get("status") == "completed" and ("status" in body or "conclusion" in body):
+            # GitHub: once completed, a check run's status and conclusion cannot change again.
+            return web.json_response({"message": "Check run is already completed"}, status=422)
         self.check_runs[run_id]["updates"].append(body)
         self.check_runs[run_id].update({k: v for k, v in body.items() if k != "output"})
         if "output" in body:

@@ -64,7 +64,9 @@ async def fetch_pull_request_workspace(client: GitHubClient, repo: str, number: 
     """Write ``metadata.json`` (+ ``diff.patch``, ``pr-description.txt``) for ``repo#number``."""
     try:
         pull_request = await client.getitem(f"/repos/{repo}/pulls/{number}")
-    except gidgethub.GitHubException as exc:
+    except gidgethub.BadRequest as exc:
+        if int(exc.status_code) >= 500 or int(exc.status_code) == 429:
+            raise  # GitHub trouble, not ours: the job retries with backoff
         raise FetchError(f"cannot read {repo}#{number}: {exc}") from exc
     metadata: dict[str, Any] = {"pull_request": pull_request}
 

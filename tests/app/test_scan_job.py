@@ -150,3 +150,35 @@ def test_config_comment_never_and_fail_on_caution(engine, tmp_path: Path) -> Non
     (run,) = fake.check_runs.values()
     assert run["conclusion"] == "failure"  # caution (agent config edited) fails under fail-on: caution
     assert f"{REPO}#9" not in fake.comments
+
+
+def test_same_head_sha_is_not_scanned_twice_unless_re_run(engine, tmp_path: Path) -> None:
+    fake = seeded()
+    first = {"repository": REPO, "number": 7, "head_sha": "a" * 40, "trigger": "pull_request.opened"}
+    run_jobs(engine, fake, tmp_path, [first])
+    assert len(fake.check_runs) == 1
+    # Reopened later with the same head SHA (its first job long pruned): the stored result stands.
+    run_jobs(engine, fake, tmp_path, [{**first, "trigger": "pull_request.reopened"}])
+    assert len(fake.check_runs) == 1 and _statuses(engine) == ["succeeded", "succeeded"]
+    # The "Re-run" button (or an edited description) scans again.
+    run_jobs(engine, fake, tmp_path, [{**first, "trigger": "check_run.requested_action"}])
+    assert len(fake.check_runs) == 2
+    with Session(engine) as session:
+        assert len(session.exec(select(ScanResult)).all()) == 2
+
+
+def test_a_retry_takes_over_the_check_run_of_the_failed_attempt(engine, tmp_path: Path, monkeypatch) -> None:
+    import app.github.client as github_client
+    import app.jobs as jobs
+
+    monkeypatch.setattr(github_client, "BACKOFF_SECONDS", 0.01)
+    monkeypatch.setattr(jobs, "BACKOFF_BASE_SECONDS", 0.05)
+    fake = seeded()
+    for _ in range(github_client.MAX_ATTEMPTS):  # GitHub answers 502 to every try of the first attempt
+        fake.fail_next(f"/repos/{REPO}/pulls/7", 502)
+    run_jobs(engine, fake, tmp_path, [{"repository": REPO, "number": 7, "head_sha": "a" * 40, "trigger": "pull_request.opened"}])
+    assert _statuses(engine) == ["succeeded"]
+    (run,) = fake.check_runs.values()  # one check run, not one per attempt
+    # Attempt 1 left it in progress saying why (a completed check run could never change again).
+    assert run["updates"][0]["status"] == "in_progress" and "retry automatically" in run["outputs"][0]["summary"]
+    assert run["conclusion"] == "failure" and run["status"] == "completed"
