@@ -7,8 +7,10 @@ issue 3's workers, the in-process job workers).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 
+import aiohttp
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import Engine, text
@@ -88,7 +90,43 @@ def create_app(settings: Settings, engine: Engine | None = None) -> web.Applicat
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/metrics", metrics)
+    if intake.bot_login is None and settings.github_app_configured:
+        app.on_startup.append(lambda app: _start_learning_bot_login(app, settings, intake))
+        app.on_cleanup.append(_stop_learning_bot_login)
     return app
+
+
+LEARNER = web.AppKey("bot_login_learner", asyncio.Task)
+
+
+async def _start_learning_bot_login(app: web.Application, settings: Settings, intake: WebhookIntake) -> None:
+    app[LEARNER] = asyncio.create_task(_learn_bot_login(settings, intake))
+
+
+async def _stop_learning_bot_login(app: web.Application) -> None:
+    task = app.get(LEARNER)
+    if task is not None and not task.done():
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+async def _learn_bot_login(settings: Settings, intake: WebhookIntake) -> None:
+    """An App configured by environment variables alone has no slug: ask ``GET /app`` once, in the
+    background, so events the App itself caused are recognised. Until then none are ignored."""
+    from app.runtime import GitHubAccess
+
+    delay = 5.0
+    async with aiohttp.ClientSession() as session:
+        access = GitHubAccess.from_settings(settings, session)
+        while intake.bot_login is None:
+            try:
+                intake.bot_login = await access.bot_login(None)  # type: ignore[arg-type]
+                log.info("webhook intake ignores events sent by %s", intake.bot_login)
+            except Exception as exc:  # GitHub unreachable or the key refused: retry, never crash serving
+                log.warning("could not read the App's slug (%s); retrying in %.0f s", type(exc).__name__, delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 600.0)
 
 
 def prepare_database(settings: Settings) -> Engine:

@@ -186,3 +186,34 @@ def test_events_sent_by_the_app_itself_are_ignored(hook: Hook) -> None:
     event["sender"] = dict(event["sender"], login="watchpost[bot]", type="Bot")
     status, body = hook.send("pull_request", event, "d-self")
     assert status == 202 and body["jobs"] == 0 and body["reason"] == "sent by this App"
+
+
+def test_app_configured_without_a_slug_learns_its_bot_login_from_github(engine, tmp_path: Path) -> None:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    from tests.fake_github import FakeGitHub, serve_fake_github
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    private = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()).decode()
+    fake = FakeGitHub(bot_login="acme-watch[bot]")
+    event = copy.deepcopy(payload("pull_request/opened"))
+    event["sender"] = dict(event["sender"], login="acme-watch[bot]", type="Bot")
+    raw = json.dumps(event).encode()
+
+    async def go() -> dict[str, Any]:
+        with serve_fake_github(fake) as url:
+            settings = Settings(github_webhook_secret=SECRET, data_dir=tmp_path, github_app_id=fake.app_id, github_private_key=private, github_api_url=url)
+            assert settings.bot_login is None
+            async with TestClient(TestServer(create_app(settings, engine))) as client:
+                for _ in range(100):
+                    if fake.requests_to("GET", "/app"):
+                        break
+                    await asyncio.sleep(0.02)
+                await asyncio.sleep(0.05)
+                response = await client.post("/webhooks/github", data=raw, headers={
+                    "X-GitHub-Event": "pull_request", "X-GitHub-Delivery": "d-self", "X-Hub-Signature-256": sign(raw)})
+                return await response.json()
+
+    body = asyncio.run(go())
+    assert body["jobs"] == 0 and body["reason"] == "sent by this App"
