@@ -57,6 +57,29 @@ def _completed(fake: FakeGitHub) -> list[dict]:
     return [run for run in fake.check_runs.values() if run.get("status") == "completed"]
 
 
+def _post(port: int, event_name: str, event: dict, delivery: str) -> dict:
+    body = json.dumps(event).encode()
+    request = urllib.request.Request(f"http://127.0.0.1:{port}/webhooks/github", data=body, method="POST", headers={
+        "X-GitHub-Event": event_name, "X-GitHub-Delivery": delivery, "Content-Type": "application/json",
+        "X-Hub-Signature-256": "sha256=" + hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest(),
+    })
+    with urllib.request.urlopen(request, timeout=10) as response:
+        assert response.status == 202
+        return json.loads(response.read())
+
+
+def _serve(tmp_path: Path, api_url: str, port: int) -> subprocess.Popen:
+    server = subprocess.Popen([sys.executable, "-m", "app.cli", "serve", "--port", str(port)], env=_env(tmp_path, api_url),
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    assert _wait(lambda: _healthy(port), 30)
+    return server
+
+
+def _stop(server: subprocess.Popen) -> None:
+    server.send_signal(signal.SIGTERM)
+    server.wait(30)
+
+
 def test_webhook_to_check_run_and_comment(tmp_path: Path) -> None:
     event = json.loads((CORPUS / "webhooks" / "pull_request" / "opened.json").read_text(encoding="utf-8"))
     repo, number, sha = event["repository"]["full_name"], event["pull_request"]["number"], event["pull_request"]["head"]["sha"]
@@ -64,28 +87,52 @@ def test_webhook_to_check_run_and_comment(tmp_path: Path) -> None:
     fake.add_pull_request(repo, number, head_sha=sha, diff=(DIFFS / "ghostaction-workflow.patch").read_text(encoding="utf-8"))
     with serve_fake_github(fake) as api_url:
         port = _port()
-        server = subprocess.Popen([sys.executable, "-m", "app.cli", "serve", "--port", str(port)], env=_env(tmp_path, api_url),
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        server = _serve(tmp_path, api_url, port)
         try:
-            assert _wait(lambda: _healthy(port), 30)
-            body = json.dumps(event).encode()
-            request = urllib.request.Request(f"http://127.0.0.1:{port}/webhooks/github", data=body, method="POST", headers={
-                "X-GitHub-Event": "pull_request", "X-GitHub-Delivery": "e2e-1", "Content-Type": "application/json",
-                "X-Hub-Signature-256": "sha256=" + hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest(),
-            })
             started = time.monotonic()
-            with urllib.request.urlopen(request, timeout=10) as response:
-                assert response.status == 202
+            assert _post(port, "pull_request", event, "e2e-1")["status"] == "queued"
             assert _wait(lambda: bool(_completed(fake)), 60), "no completed check run"
             elapsed = time.monotonic() - started
+            (run,) = _completed(fake)
+            assert run["conclusion"] == "failure" and run["head_sha"] == sha
+            annotated = [a for output in run.get("outputs", []) for a in output.get("annotations", [])]
+            assert annotated and all(a["path"] == ".github/workflows/github_actions_security.yml" for a in annotated)
+            (comment,) = fake.comments[f"{repo}#{number}"]
+            assert "<!-- watchpost:report v1" in comment["body"]
+            # GitHub's "Redeliver" of a delivery that succeeded starts nothing.
+            assert _wait(lambda: _delivery_status(tmp_path, "e2e-1") == "done", 20)
+            assert _post(port, "pull_request", event, "e2e-1")["status"] == "duplicate"
         finally:
-            server.send_signal(signal.SIGTERM)
-            server.wait(30)
-    (run,) = _completed(fake)
-    assert run["conclusion"] == "failure" and run["head_sha"] == sha
+            _stop(server)
+
+        # A restart, then a clean push: a new check run, the same comment edited to "resolved".
+        fake.pulls[(repo, number)]["head"]["sha"] = "f" * 40
+        fake.diffs[(repo, number)] = (DIFFS / "benign-docs-readme.patch").read_text(encoding="utf-8")
+        pushed = json.loads(json.dumps(event))
+        pushed["action"] = "synchronize"
+        pushed["pull_request"]["head"]["sha"] = "f" * 40
+        server = _serve(tmp_path, api_url, port)
+        try:
+            assert _post(port, "pull_request", pushed, "e2e-2")["jobs"] == 1
+            assert _wait(lambda: len(_completed(fake)) == 2, 60), "no check run for the second push"
+        finally:
+            _stop(server)
+    assert _completed(fake)[-1]["conclusion"] == "success"
     (comment,) = fake.comments[f"{repo}#{number}"]
-    assert "<!-- watchpost:report v1" in comment["body"]
+    assert "resolved" in comment["body"].lower() and comment["body"].count("<!-- watchpost:report v1") == 1
     assert elapsed < 30
+
+
+def _delivery_status(tmp_path: Path, delivery_id: str) -> str | None:
+    from app.tables import Delivery
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'var' / 'watchpost.db'}")
+    try:
+        with Session(engine) as session:
+            row = session.exec(select(Delivery).where(Delivery.delivery_id == delivery_id)).first()
+            return row.status if row else None
+    finally:
+        engine.dispose()
 
 
 def _healthy(port: int) -> bool:
@@ -124,6 +171,8 @@ def test_sigkill_mid_scan_loses_nothing(tmp_path: Path) -> None:
             second.wait(30)
     job = _job(engine)
     assert job.attempts == 2 and job.status == "succeeded"
+    (run,) = fake.check_runs.values()  # the second worker took over the first one's check run
+    assert run["status"] == "completed" and run["conclusion"] == "failure"
 
 
 def _job(engine) -> Job:
