@@ -1,0 +1,235 @@
+"""Lookup identifiers: one parser per origin, turning what an agent typed into a canonical key.
+
+The canonical form is what the store is keyed by, so ``pypi/Django`` and ``pypi/django`` are one
+record, and ``contributor/github:octocat`` equals ``contributor/octocat``. Anything that does not
+parse is a ``IdentifierError`` (HTTP 400) with a message that says what the form should be.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Origin(StrEnum):
+    NPM = "npm"
+    PYPI = "pypi"
+    CRATE = "crate"
+    REPO = "repo"
+    DOMAIN = "domain"
+    PAGE = "page"
+    MCP = "mcp"
+    SKILL = "skill"
+    EMAIL = "email"
+    COMMIT = "commit"
+    CONTRIBUTOR = "contributor"
+    PR = "pr"
+
+
+LOOKUP_ORIGINS = [o for o in Origin if o is not Origin.PR]
+
+
+class IdentifierError(ValueError):
+    """The identifier does not have the form its origin needs; the message says which form."""
+
+
+@dataclass(frozen=True, slots=True)
+class Identifier:
+    origin: Origin
+    key: str  # canonical, what the store is keyed by
+    name: str  # the artifact's name as reports show it
+    version: str | None = None
+
+    @property
+    def node(self) -> str:
+        """The graph node for this artifact (``origin:key``)."""
+        return f"{self.origin.value}:{self.key}"
+
+
+_NPM_NAME = re.compile(r"^(?:@[a-z0-9][a-z0-9._~-]{0,213}/)?[a-z0-9][a-z0-9._~-]{0,213}$")
+_PYPI_NAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,198}[A-Za-z0-9])?$")
+_CRATE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,63}$")
+_VERSION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.+_~!-]{0,127}$")
+_GITHUB_LOGIN = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}(?:\[bot\])?$")
+_REPO_NAME = re.compile(r"^[A-Za-z0-9._-]{1,100}$")
+_HOST_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
+_SHA = re.compile(r"^[0-9a-fA-F]{7,40}$")
+_MCP_REGISTRY_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}(?:/[A-Za-z0-9][A-Za-z0-9._-]{0,127}){0,2}$")
+_MESSAGE_ID = re.compile(r"^[\x21-\x3b\x3d\x3f-\x7e]{1,512}$")  # printable ASCII without < > and space
+
+
+def _split_version(text: str) -> tuple[str, str | None]:
+    at = text.rfind("@")
+    if at > 0:  # at 0 it is an npm scope, not a version
+        name, version = text[:at], text[at + 1 :]
+        if not version:
+            raise IdentifierError("empty version after '@'")
+        if not _VERSION.match(version):
+            raise IdentifierError(f"invalid version {version!r}")
+        return name, version
+    return text, None
+
+
+def parse_npm(text: str) -> Identifier:
+    name, version = _split_version(text)
+    if name != name.lower() or not _NPM_NAME.match(name):
+        raise IdentifierError("npm packages are name, @scope/name or either with @version (lower case)")
+    return Identifier(Origin.NPM, f"{name}@{version}" if version else name, name, version)
+
+
+def pypi_normalise(name: str) -> str:
+    """PEP 503: case-insensitive, runs of ``-``, ``_`` and ``.`` are one ``-``."""
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def parse_pypi(text: str) -> Identifier:
+    name, version = _split_version(text)
+    if "==" in name:
+        name, _, version = name.partition("==")
+    if not _PYPI_NAME.match(name):
+        raise IdentifierError("PyPI projects are name or name@version (letters, digits, '.', '_', '-')")
+    canonical = pypi_normalise(name)
+    return Identifier(Origin.PYPI, f"{canonical}@{version}" if version else canonical, canonical, version)
+
+
+def parse_crate(text: str) -> Identifier:
+    name, version = _split_version(text)
+    if not _CRATE_NAME.match(name):
+        raise IdentifierError("crates are name or name@version (a letter, then letters, digits, '_', '-')")
+    canonical = name.lower().replace("_", "-")
+    return Identifier(Origin.CRATE, f"{canonical}@{version}" if version else canonical, name.lower(), version)
+
+
+def _owner_repo(text: str, what: str) -> tuple[str, str]:
+    parts = text.split("/")
+    if len(parts) != 2 or not _GITHUB_LOGIN.match(parts[0]) or not _REPO_NAME.match(parts[1]) or parts[1] in {".", ".."}:
+        raise IdentifierError(f"{what} must be owner/repo")
+    return parts[0], parts[1].removesuffix(".git")
+
+
+def parse_repo(text: str) -> Identifier:
+    owner, repo = _owner_repo(text, "a repository")
+    full = f"{owner}/{repo}".lower()
+    return Identifier(Origin.REPO, full, f"{owner}/{repo}")
+
+
+def normalise_hostname(host: str) -> str:
+    """Lower case, IDNA-encoded (so a Unicode lookalike becomes its ``xn--`` form), no trailing dot."""
+    host = host.strip().rstrip(".").lower()
+    if not host or len(host) > 253:
+        raise IdentifierError("a hostname is 1 to 253 characters")
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        pass
+    else:
+        return host.strip("[]")
+    try:
+        encoded = host.encode("idna").decode("ascii")
+    except UnicodeError as exc:
+        raise IdentifierError(f"invalid hostname: {exc}") from None
+    labels = encoded.split(".")
+    if len(labels) < 2 or not all(_HOST_LABEL.match(label) for label in labels):
+        raise IdentifierError("a hostname needs at least two labels of letters, digits and '-'")
+    return encoded
+
+
+def parse_domain(text: str) -> Identifier:
+    if "/" in text or ":" in text.strip("[]").replace("::", ""):
+        raise IdentifierError("a domain is a bare hostname (use the page origin for a URL)")
+    host = normalise_hostname(text)
+    return Identifier(Origin.DOMAIN, host, host)
+
+
+def parse_page(text: str) -> Identifier:
+    text = re.sub(r"^[a-z]+://", "", text, flags=re.IGNORECASE)
+    host_port, slash, path = text.partition("/")
+    host, colon, port = host_port.rpartition(":") if ":" in host_port and not host_port.endswith("]") else (host_port, "", "")
+    if colon and (not port.isdigit() or not 0 < int(port) < 65536):
+        raise IdentifierError("a page's port must be 1-65535")
+    host = normalise_hostname(host)
+    # Kept as sent (percent-escapes included): decoding would merge "%2F" with "/".
+    path = "/" + path if slash else "/"
+    if len(path) > 2048 or any(ord(ch) <= 0x20 or ord(ch) == 0x7F for ch in path):
+        raise IdentifierError("a page path is at most 2048 printable characters, without spaces")
+    authority = f"{host}:{port}" if colon else host
+    return Identifier(Origin.PAGE, f"{authority}{path}", f"{authority}{path}")
+
+
+def parse_mcp(text: str) -> Identifier:
+    if text.count("/") == 1 and _is_owner_repo(text):
+        owner, repo = _owner_repo(text, "an MCP server repository")
+        return Identifier(Origin.MCP, f"{owner}/{repo}".lower(), f"{owner}/{repo}")
+    if not _MCP_REGISTRY_NAME.match(text):
+        raise IdentifierError("an MCP server is owner/repo or a registry name such as io.github.owner/server")
+    return Identifier(Origin.MCP, text.lower(), text)
+
+
+def _is_owner_repo(text: str) -> bool:
+    try:
+        _owner_repo(text, "")
+    except IdentifierError:
+        return False
+    return True
+
+
+def parse_skill(text: str) -> Identifier:
+    parts = text.strip("/").split("/")
+    if len(parts) < 2:
+        raise IdentifierError("a skill is owner/repo or owner/repo/path")
+    owner, repo = _owner_repo("/".join(parts[:2]), "a skill repository")
+    subpath = "/".join(parts[2:])
+    if any(part in {"", ".", ".."} for part in parts[2:]) or len(subpath) > 512:
+        raise IdentifierError("a skill path has no empty, '.' or '..' segments")
+    name = f"{owner}/{repo}" + (f"/{subpath}" if subpath else "")
+    return Identifier(Origin.SKILL, f"{owner.lower()}/{repo.lower()}" + (f"/{subpath}" if subpath else ""), name)
+
+
+def parse_email(text: str) -> Identifier:
+    message_id = text.strip().strip("<>")
+    if not _MESSAGE_ID.match(message_id):
+        raise IdentifierError("an e-mail is the Message-ID returned by POST /email")
+    return Identifier(Origin.EMAIL, message_id, message_id)
+
+
+def parse_commit(text: str) -> Identifier:
+    repo_part, at, sha = text.rpartition("@")
+    if not at or not _SHA.match(sha):
+        raise IdentifierError("a commit is owner/repo@sha (7 to 40 hex digits)")
+    owner, repo = _owner_repo(repo_part, "a commit's repository")
+    return Identifier(Origin.COMMIT, f"{owner}/{repo}@{sha}".lower(), f"{owner}/{repo}", sha.lower())
+
+
+def parse_contributor(text: str) -> Identifier:
+    login = text.removeprefix("github:")
+    if not _GITHUB_LOGIN.match(login):
+        raise IdentifierError("a contributor is a GitHub username or github:username")
+    return Identifier(Origin.CONTRIBUTOR, f"github:{login.lower()}", login)
+
+
+def parse_pr(owner: str, repo: str, number: str) -> Identifier:
+    owner, repo = _owner_repo(f"{owner}/{repo}", "a pull request's repository")
+    if not number.isdigit() or not 0 < int(number) < 10**9:
+        raise IdentifierError("a pull request number is a positive integer")
+    return Identifier(Origin.PR, f"{owner}/{repo}#{int(number)}".lower(), f"{owner}/{repo}", str(int(number)))
+
+
+_PARSERS = {
+    Origin.NPM: parse_npm, Origin.PYPI: parse_pypi, Origin.CRATE: parse_crate, Origin.REPO: parse_repo,
+    Origin.DOMAIN: parse_domain, Origin.PAGE: parse_page, Origin.MCP: parse_mcp, Origin.SKILL: parse_skill,
+    Origin.EMAIL: parse_email, Origin.COMMIT: parse_commit, Origin.CONTRIBUTOR: parse_contributor,
+}
+
+
+def parse_identifier(origin: str, text: str) -> Identifier:
+    try:
+        kind = Origin(origin)
+    except ValueError:
+        raise IdentifierError(f"unknown origin {origin!r}; one of {', '.join(o.value for o in LOOKUP_ORIGINS)}") from None
+    if kind is Origin.PR:
+        raise IdentifierError("pull requests are looked up at /pr/{owner}/{repo}/{number}")
+    if not text or len(text) > 2300:
+        raise IdentifierError("identifier is empty or longer than 2300 characters")
+    return _PARSERS[kind](text)

@@ -1,0 +1,71 @@
+"""Every origin's identifier forms parse to one canonical key; anything else is a clear 400."""
+
+from __future__ import annotations
+
+import pytest
+
+from app.lookup.identifiers import IdentifierError, Origin, parse_identifier, parse_pr
+
+
+@pytest.mark.parametrize(("origin", "text", "key", "name", "version"), [
+    ("npm", "lodash", "lodash", "lodash", None),
+    ("npm", "lodash@4.17.21", "lodash@4.17.21", "lodash", "4.17.21"),
+    ("npm", "@types/node", "@types/node", "@types/node", None),
+    ("npm", "@types/node@20.1.0", "@types/node@20.1.0", "@types/node", "20.1.0"),
+    ("pypi", "Django", "django", "django", None),
+    ("pypi", "zope.interface@6.0", "zope-interface@6.0", "zope-interface", "6.0"),
+    ("pypi", "requests==2.31.0", "requests@2.31.0", "requests", "2.31.0"),
+    ("crate", "serde_json@1.0.100", "serde-json@1.0.100", "serde_json", "1.0.100"),
+    ("repo", "Octo-Org/Hello.World", "octo-org/hello.world", "Octo-Org/Hello.World", None),
+    ("domain", "Example.COM.", "example.com", "example.com", None),
+    ("domain", "bücher.example", "xn--bcher-kva.example", "xn--bcher-kva.example", None),
+    ("page", "docs.example.com/guide/start", "docs.example.com/guide/start", "docs.example.com/guide/start", None),
+    ("page", "localhost.test:8443/a%20b", "localhost.test:8443/a%20b", "localhost.test:8443/a%20b", None),
+    ("page", "https://example.com", "example.com/", "example.com/", None),
+    ("mcp", "modelcontextprotocol/servers", "modelcontextprotocol/servers", "modelcontextprotocol/servers", None),
+    ("mcp", "io.github.acme/weather", "io.github.acme/weather", "io.github.acme/weather", None),
+    ("mcp", "weather-server", "weather-server", "weather-server", None),
+    ("skill", "acme/skills/pdf", "acme/skills/pdf", "acme/skills/pdf", None),
+    ("skill", "Acme/Skills", "acme/skills", "Acme/Skills", None),
+    ("email", "<CAF=abc123@mail.example.com>", "CAF=abc123@mail.example.com", "CAF=abc123@mail.example.com", None),
+    ("commit", "octocat/Hello-World@6DCB09B", "octocat/hello-world@6dcb09b", "octocat/Hello-World", "6dcb09b"),
+    ("contributor", "github:Octocat", "github:octocat", "Octocat", None),
+    ("contributor", "dependabot[bot]", "github:dependabot[bot]", "dependabot[bot]", None),
+])
+def test_forms(origin: str, text: str, key: str, name: str, version: str | None) -> None:
+    identifier = parse_identifier(origin, text)
+    assert (identifier.origin.value, identifier.key, identifier.name, identifier.version) == (origin, key, name, version)
+    assert identifier.node == f"{origin}:{key}"
+
+
+@pytest.mark.parametrize(("origin", "text", "message"), [
+    ("gem", "rails", "unknown origin"),
+    ("pr", "a/b/1", "/pr/"),
+    ("npm", "Lodash", "lower case"),
+    ("npm", "lodash@", "empty version"),
+    ("npm", "a b", "npm packages"),
+    ("pypi", "-bad", "PyPI"),
+    ("crate", "1abc", "crates"),
+    ("repo", "only-owner", "owner/repo"),
+    ("repo", "a/b/c", "owner/repo"),
+    ("repo", "owner/..", "owner/repo"),
+    ("domain", "example.com/path", "bare hostname"),
+    ("domain", "localhost", "two labels"),
+    ("page", "example.com:99999/x", "port"),
+    ("skill", "acme/skills/../../etc", "'..'"),
+    ("commit", "octocat/Hello-World", "owner/repo@sha"),
+    ("commit", "octocat/Hello-World@zzz", "owner/repo@sha"),
+    ("contributor", "-bad-", "GitHub username"),
+    ("email", "has space@x", "Message-ID"),
+    ("npm", "", "empty"),
+])
+def test_errors_say_the_form(origin: str, text: str, message: str) -> None:
+    with pytest.raises(IdentifierError, match=message.replace("(", r"\(").replace("/", "/")):
+        parse_identifier(origin, text)
+
+
+def test_pull_request() -> None:
+    identifier = parse_pr("Octo", "Repo", "0042")
+    assert identifier.origin is Origin.PR and identifier.key == "octo/repo#42" and identifier.version == "42"
+    with pytest.raises(IdentifierError):
+        parse_pr("Octo", "Repo", "-1")
