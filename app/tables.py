@@ -133,3 +133,71 @@ class InstallationRepository(SQLModel, table=True):
     full_name: str = Field(max_length=256)
     repository_id: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
     added_at: NaiveDatetime = Field(default_factory=utcnow)
+
+
+class ArtifactState:
+    PENDING = "pending"  # a provisional answer from cheap signals; the deep scan is queued or running
+    COMPLETE = "complete"  # the deep scan finished
+    NOT_FOUND = "not_found"  # the deep scan found no such artifact (answered 404)
+    FAILED = "failed"  # the deep scan could not finish; the provisional answer stands, never "safe"
+
+
+class ArtifactReport(SQLModel, table=True):
+    """The current answer for one artifact (origin + canonical key), as the lookup API serves it.
+    ``report`` is the ScanReport under the conservative tolerance; other tolerances are derived."""
+
+    __tablename__ = "artifact_report"
+    __table_args__ = (
+        Index("ux_artifact_report_key", "origin", "key", unique=True),
+        Index("ix_artifact_report_scanned", "scanned_at"),
+        Index("ix_artifact_report_score", "score"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    origin: str = Field(max_length=16)
+    key: str = Field(max_length=2100)
+    name: str = Field(max_length=2100)
+    version: str | None = Field(default=None, max_length=128)
+    state: str = Field(default=ArtifactState.PENDING, max_length=16)
+    score: int
+    verdict: str = Field(max_length=16)
+    confidence: str = Field(max_length=8)
+    threat_count: int = 0
+    report: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    error: str | None = Field(default=None, sa_column=Column(Text))
+    scanned_at: NaiveDatetime = Field(default_factory=utcnow)
+    updated_at: NaiveDatetime = Field(default_factory=utcnow)
+
+
+class GraphEdge(SQLModel, table=True):
+    """A relation a scan saw between two artifacts (``origin:key`` nodes), for ``GET /graph``.
+    Uniqueness goes through ``digest`` (sha256 of the triple): PostgreSQL cannot index three
+    long strings together."""
+
+    __tablename__ = "graph_edge"
+    __table_args__ = (
+        Index("ix_graph_edge_source", "source"),
+        Index("ix_graph_edge_target", "target"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    digest: str = Field(max_length=64, unique=True)
+    source: str = Field(max_length=1000)
+    target: str = Field(max_length=1000)
+    relation: str = Field(max_length=64)
+    seen_at: NaiveDatetime = Field(default_factory=utcnow)
+
+
+class WebhookSubscription(SQLModel, table=True):
+    """An agent's ``webhook=`` URL waiting for an artifact's deep scan to finish."""
+
+    __tablename__ = "webhook_subscription"
+    __table_args__ = (Index("ix_webhook_subscription_artifact", "origin", "key", "fired_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    origin: str = Field(max_length=16)
+    key: str = Field(max_length=2100)
+    url: str = Field(max_length=2048)
+    tolerance: str = Field(default="conservative", max_length=16)
+    created_at: NaiveDatetime = Field(default_factory=utcnow)
+    fired_at: NaiveDatetime | None = None

@@ -11,6 +11,7 @@ import ipaddress
 import re
 from dataclasses import dataclass
 from enum import StrEnum
+from urllib.parse import quote
 
 
 class Origin(StrEnum):
@@ -150,10 +151,13 @@ def parse_page(text: str) -> Identifier:
     if colon and (not port.isdigit() or not 0 < int(port) < 65536):
         raise IdentifierError("a page's port must be 1-65535")
     host = normalise_hostname(host)
-    # Kept as sent (percent-escapes included): decoding would merge "%2F" with "/".
-    path = "/" + path if slash else "/"
-    if len(path) > 2048 or any(ord(ch) <= 0x20 or ord(ch) == 0x7F for ch in path):
-        raise IdentifierError("a page path is at most 2048 printable characters, without spaces")
+    # Escapes are kept as sent (decoding would merge "%2F" with "/"); non-ASCII is percent-encoded
+    # as a browser would, so keys stay ASCII and indexable.
+    if any(ord(ch) <= 0x20 or ord(ch) == 0x7F for ch in path):
+        raise IdentifierError("a page path has no spaces or control characters")
+    path = "/" + quote(path, safe="/:@!$&'()*+,;=-._~%?#[]") if slash else "/"
+    if len(path) > 2048:
+        raise IdentifierError("a page path is at most 2048 characters (after percent-encoding)")
     authority = f"{host}:{port}" if colon else host
     return Identifier(Origin.PAGE, f"{authority}{path}", f"{authority}{path}")
 

@@ -22,6 +22,7 @@ from app.lookup.identifiers import IdentifierError, Origin, parse_identifier, pa
     ("page", "docs.example.com/guide/start", "docs.example.com/guide/start", "docs.example.com/guide/start", None),
     ("page", "localhost.test:8443/a%20b", "localhost.test:8443/a%20b", "localhost.test:8443/a%20b", None),
     ("page", "https://example.com", "example.com/", "example.com/", None),
+    ("page", "example.com/caf\u00e9", "example.com/caf%C3%A9", "example.com/caf%C3%A9", None),
     ("mcp", "modelcontextprotocol/servers", "modelcontextprotocol/servers", "modelcontextprotocol/servers", None),
     ("mcp", "io.github.acme/weather", "io.github.acme/weather", "io.github.acme/weather", None),
     ("mcp", "weather-server", "weather-server", "weather-server", None),
