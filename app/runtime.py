@@ -16,13 +16,19 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 import aiohttp
+import gidgethub
 from sqlalchemy import Engine
 
 from app.deliveries import record_job_outcome
 from app.github.app_auth import GitHubApp, token_client
-from app.github.client import GitHubClient
+from app.github.client import GitHubClient, new_etag_cache
 from app.installations import apply_installation_event, replace_repositories
 from app.jobs import JobQueue
+from app.lookup.fetch import GuardedFetcher
+from app.lookup.jobs import make_artifact_scan_handler, make_webhook_event_handler
+from app.lookup.outbound import WEBHOOK_EVENT, signing_secret
+from app.lookup.service import ARTIFACT_SCAN
+from app.lookup.sources.base import SourceContext
 from app.periodic import MAINTAIN_QUEUE, make_maintain_handler, prune_workspaces, run_scheduler
 from app.scan_job import ScanJobContext, make_scan_handler
 from app.settings import Settings
@@ -53,6 +59,25 @@ class GitHubAccess:
         if self.settings.github_token is not None:
             return token_client(self.session, self.settings.github_token.get_secret_value(), str(self.settings.github_api_url))
         raise PermanentJobError("no GitHub credentials: configure the App (WATCHPOST_GITHUB_APP_ID …) or WATCHPOST_GITHUB_TOKEN")
+
+    async def client_for_repository(self, full_name: str) -> GitHubClient:
+        """For lookups: the App's installation on that repository when there is one (private
+        repositories, higher limits), else the configured token, else anonymous (public data)."""
+        if self.app is not None:
+            try:
+                installation = await self.app.app_client().getitem(f"/repos/{full_name}/installation")
+            except gidgethub.BadRequest as exc:
+                if int(exc.status_code) != 404:
+                    raise
+            else:
+                return await self.app.installation_client(int(installation["id"]))
+        return self.public_client()
+
+    def public_client(self) -> GitHubClient:
+        token = self.settings.github_token.get_secret_value() if self.settings.github_token is not None else None
+        if token:
+            return token_client(self.session, token, str(self.settings.github_api_url))
+        return GitHubClient(self.session, base_url=str(self.settings.github_api_url).rstrip("/"), cache=new_etag_cache())
 
     async def bot_login(self, client: GitHubClient) -> str:
         """The login our comments carry: ``<app-slug>[bot]`` for an App, the token's user otherwise."""
@@ -96,8 +121,19 @@ async def run_workers(settings: Settings, engine: Engine, stop: asyncio.Event, *
         context = ScanJobContext(
             engine=engine, executor=pool, data_dir=settings.data_dir, client_for=access.client_for, bot_login=access.bot_login,
         )
+        fetcher = GuardedFetcher(allow_private=settings.allow_private_fetch, max_bytes=settings.fetch_max_bytes, timeout=settings.fetch_timeout_seconds)
+        stack.push_async_callback(fetcher.close)
+        sources = SourceContext(settings=settings, session=session, executor=pool, github=access, page_fetcher=fetcher)
+        secret = signing_secret(settings.data_dir, settings.webhook_signing_secret.get_secret_value() if settings.webhook_signing_secret else None)
+        handlers = {
+            SCAN_PR: make_scan_handler(context),
+            SYNC_INSTALLATION: make_installation_handler(engine, access),
+            MAINTAIN_QUEUE: make_maintain_handler(engine, queue),
+            ARTIFACT_SCAN: make_artifact_scan_handler(engine, queue, sources),
+            WEBHOOK_EVENT: make_webhook_event_handler(engine, queue, secret, str(settings.public_url) if settings.public_url else None, fetcher, session),
+        }
         worker = Worker(
-            queue, {SCAN_PR: make_scan_handler(context), SYNC_INSTALLATION: make_installation_handler(engine, access), MAINTAIN_QUEUE: make_maintain_handler(engine, queue)},
+            queue, handlers,
             concurrency=concurrency, lease=timedelta(seconds=lease_seconds),
             on_finished=lambda job, status, error: record_job_outcome(engine, job.payload.get("delivery_id"), status, error),
         )

@@ -19,6 +19,10 @@ from app.db import make_engine
 from app.http_errors import json_error, json_errors
 from app.intake import MAX_WEBHOOK_BODY, WebhookIntake
 from app.jobs import JobQueue
+from app.lookup.openapi import openapi_document
+from app.lookup.ratelimit import RateLimiter
+from app.lookup.routes import LookupRoutes, add_lookup_routes, wants_html
+from app.lookup.service import LookupService
 from app.metrics import REGISTRY, QueueDepthCollector
 from app.migrate import current_revision, head_revision, upgrade
 from app.settings import Settings
@@ -78,7 +82,8 @@ def create_app(settings: Settings, engine: Engine | None = None) -> web.Applicat
         collector = QueueDepthCollector(engine)
         _collectors[id(engine)] = collector
         REGISTRY.register(collector)
-    app = web.Application(client_max_size=MAX_WEBHOOK_BODY + 1024 * 1024, middlewares=[json_errors])
+    limiter = RateLimiter(settings.rate_limit, settings.redis_url, settings.trust_forwarded_for)
+    app = web.Application(client_max_size=MAX_WEBHOOK_BODY + 1024 * 1024, middlewares=[json_errors, limiter.middleware()])
     app[SETTINGS] = settings
     app[ENGINE] = engine
     app[QUEUE] = queue
@@ -86,10 +91,21 @@ def create_app(settings: Settings, engine: Engine | None = None) -> web.Applicat
     intake = WebhookIntake(engine, queue, secret, bot_login=settings.bot_login, skip_drafts=settings.skip_draft_prs)
     app.router.add_post("/webhooks/github", intake.handle)
     app.router.add_routes(make_routes(settings))
-    app.router.add_get("/", landing)
+    lookups = LookupRoutes(
+        LookupService(engine, queue, wait_seconds=settings.lookup_wait_seconds),
+        public_url=str(settings.public_url) if settings.public_url else None, allow_private=settings.allow_private_fetch,
+    )
+
+    async def root(request: web.Request) -> web.StreamResponse:
+        # A browser gets the landing page; an agent (or anything with query parameters) the listing.
+        return await landing(request) if wants_html(request) else await lookups.listing(request)
+
+    app.router.add_get("/", root)
+    app.router.add_get("/openapi.json", openapi_document)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/metrics", metrics)
+    add_lookup_routes(app, lookups)
     if intake.bot_login is None and settings.github_app_configured:
         app.on_startup.append(lambda app: _start_learning_bot_login(app, settings, intake))
         app.on_cleanup.append(_stop_learning_bot_login)

@@ -49,6 +49,16 @@ class Settings(BaseSettings):
     skip_draft_prs: bool = True
     workspace_retention_hours: float = Field(default=72.0, gt=0, le=24 * 365)
 
+    # Lookup API (issue 4).
+    rate_limit: str = "300/minute"  # per client IP, the ``limits`` notation
+    trust_forwarded_for: bool = False  # behind a reverse proxy: the client IP is X-Forwarded-For's first hop
+    lookup_wait_seconds: float = Field(default=30.0, gt=0, le=300)  # mode=full waits at most this long
+    allow_private_fetch: bool = False  # tests and labs only: pages on private addresses and plain http
+    fetch_max_bytes: int = Field(default=2 * 1024 * 1024, ge=1024, le=64 * 1024 * 1024)
+    fetch_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+    artifact_max_bytes: int = Field(default=50 * 1024 * 1024, ge=1024, le=512 * 1024 * 1024)  # package / repository downloads
+    webhook_signing_secret: SecretStr | None = None  # default: generated once into the data dir
+
     redis_url: str | None = None
     npm_registry_url: AnyHttpUrl | None = None
     pypi_url: AnyHttpUrl | None = None
@@ -93,7 +103,13 @@ class Settings(BaseSettings):
         return self.github_app_id is not None
 
     def validate_for_serving(self) -> None:
-        """Refuse to serve a half-configured App; errors name the variable to set."""
+        """Refuse to serve a half-configured App or a bad rate; errors name the variable to set."""
+        from limits import parse
+
+        try:
+            parse(self.rate_limit)
+        except ValueError:
+            raise SettingsError(f"WATCHPOST_RATE_LIMIT={self.rate_limit!r} is not a rate such as 300/minute") from None
         if not self.github_app_configured:
             return
         if self.github_webhook_secret is None or not self.github_webhook_secret.get_secret_value():

@@ -71,6 +71,9 @@ class ArtifactFindings(BaseModel):
     # Evidence depth: 0 nothing but the name, 1 metadata only, 2 metadata and content, 3 metadata,
     # content and history. Becomes ``confidence``.
     evidence_level: float = 2.0
+    # Sub-scores an analyser measured itself (tier 1's identity already prices in its threats and
+    # signals): used as they are, with no further penalties; signals then only explain them.
+    measured: dict[str, float] = Field(default_factory=dict)
     tiers_completed: list[Tier] = Field(default_factory=lambda: [Tier.TIER1, Tier.TIER2])
     tiers_skipped: dict[str, str] = Field(default_factory=dict)
 
@@ -82,6 +85,7 @@ class ArtifactFindings(BaseModel):
             edges=[*self.edges, *other.edges],
             complete=self.complete and other.complete,
             evidence_level=min(self.evidence_level, other.evidence_level),
+            measured={**self.measured, **other.measured},
             tiers_completed=sorted({*self.tiers_completed, *other.tiers_completed}),
             tiers_skipped={**self.tiers_skipped, **other.tiers_skipped},
         )
@@ -117,11 +121,16 @@ def artifact_sub_scores(findings: ArtifactFindings) -> SubScores:
             graph_effect += signal.effect
         elif signal.sub_score in penalties:
             penalties[signal.sub_score] -= signal.effect
+
+    def bounded(name: str, value: float) -> float:
+        value = findings.measured.get(name, value)
+        return round(max(0.0, min(100.0, value)), 1)
+
     return SubScores(
-        identity=round(max(0.0, min(100.0, 100.0 - penalties["identity"])), 1),
-        behavior=round(max(0.0, min(100.0, 100.0 - penalties["behavior"])), 1),
-        content=round(max(0.0, min(100.0, 100.0 - penalties["content"])), 1),
-        graph=round(max(0.0, min(100.0, 100.0 + graph_effect)), 1) if has_graph else None,
+        identity=bounded("identity", 100.0 - penalties["identity"]),
+        behavior=bounded("behavior", 100.0 - penalties["behavior"]),
+        content=bounded("content", 100.0 - penalties["content"]),
+        graph=bounded("graph", 100.0 + graph_effect) if has_graph or "graph" in findings.measured else None,
     )
 
 
@@ -134,15 +143,24 @@ def report_for_artifact(
     scanned_at: datetime,
     tolerance: Tolerance = Tolerance.CONSERVATIVE,
     pending_deep_scan: bool = False,
+    assessed: frozenset[str] | None = None,
 ) -> ScanReport:
     """Grade findings the same way for every origin. A provisional (``pending_deep_scan``)
-    answer is never ``high`` confidence and never ``safe`` on a miss with nothing inspected."""
+    answer is never ``high`` confidence and never ``safe`` on a miss with nothing inspected.
+    ``assessed`` names the sub-scores the analyser actually measured (a contributor has only an
+    identity); the others are reported as null and left out of the score."""
     threats = sorted((_redacted(t) for t in findings.threats), key=lambda t: (-t.severity.rank, t.rule, t.path or "", t.line or 0))
     scores = artifact_sub_scores(findings)
+    if assessed is not None:
+        scores = SubScores(**{name: (value if name in assessed else None) for name, value in scores.model_dump().items()})
     score = overall_score(scores, threats, weights=ARTIFACT_WEIGHTS)
-    # Nothing inspected but the name (a provisional answer on a cache miss) cannot be "safe".
-    judged_complete = findings.complete and findings.evidence_level >= 1
-    verdict = verdict_for(score, tolerance, threats, complete=judged_complete)
+    # Nothing inspected but the name (a provisional answer on a cache miss) is not a complete
+    # scan, so it can never be "safe" under any tolerance (``with_tolerance`` reads ``complete``).
+    complete = findings.complete and findings.evidence_level >= 1
+    gaps = list(findings.evidence_gaps)
+    if findings.evidence_level < 1 and not any("provisional" in gap for gap in gaps):
+        gaps.append("provisional: only the identifier itself was checked so far")
+    verdict = verdict_for(score, tolerance, threats, complete=complete)
     confidence = confidence_from(findings.evidence_level)
     if pending_deep_scan and confidence is Confidence.HIGH:
         confidence = Confidence.MEDIUM
@@ -150,8 +168,8 @@ def report_for_artifact(
         origin=origin, name=name, version=version, score=score, verdict=verdict, confidence=confidence,
         tolerance=tolerance, scanned_at=scanned_at, pending_deep_scan=pending_deep_scan, sub_scores=scores,
         threats=threats, tiers_completed=sorted(set(findings.tiers_completed)), tiers_skipped=dict(findings.tiers_skipped),
-        scanner_version=SCANNER_VERSION, complete=findings.complete, signals=list(findings.signals),
-        evidence_gaps=list(findings.evidence_gaps),
+        scanner_version=SCANNER_VERSION, complete=complete, signals=list(findings.signals),
+        evidence_gaps=gaps,
     )
 
 

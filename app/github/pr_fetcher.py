@@ -60,6 +60,26 @@ async def count_author_commits(client: GitHubClient, repo: str, login: str) -> i
     return len(json.loads(body or b"[]"))
 
 
+async def fetch_author_evidence(client: GitHubClient, login: str, repo: str | None) -> dict[str, Any]:
+    """The author's profile, public orgs, commit count in ``repo`` and public events — each left
+    out when GitHub will not give it (the report's confidence says so)."""
+    evidence: dict[str, Any] = {}
+    author = await _optional(client.getitem(f"/users/{login}"))
+    if author is not None:
+        evidence["author"] = author
+    orgs = await _optional(_list(client, f"/users/{login}/orgs?per_page=100"))
+    if orgs is not None:
+        evidence["author_orgs"] = orgs
+    if repo is not None:
+        commits = await _optional(count_author_commits(client, repo, login))
+        if commits is not None:
+            evidence["author_repo_commits"] = commits
+    events = await _optional(_list(client, f"/users/{login}/events/public?per_page={MAX_EVENTS}", MAX_EVENTS))
+    if events is not None:
+        evidence["author_events"] = events
+    return evidence
+
+
 async def fetch_pull_request_workspace(client: GitHubClient, repo: str, number: int, directory: Path) -> Path:
     """Write ``metadata.json`` (+ ``diff.patch``, ``pr-description.txt``) for ``repo#number``."""
     try:
@@ -93,18 +113,7 @@ async def fetch_pull_request_workspace(client: GitHubClient, repo: str, number: 
 
     login = ((pull_request.get("user") or {}).get("login")) or ""
     if login:
-        author = await _optional(client.getitem(f"/users/{login}"))
-        if author is not None:
-            metadata["author"] = author
-        orgs = await _optional(_list(client, f"/users/{login}/orgs?per_page=100"))
-        if orgs is not None:
-            metadata["author_orgs"] = orgs
-        commits = await _optional(count_author_commits(client, repo, login))
-        if commits is not None:
-            metadata["author_repo_commits"] = commits
-        events = await _optional(_list(client, f"/users/{login}/events/public?per_page={MAX_EVENTS}", MAX_EVENTS))
-        if events is not None:
-            metadata["author_events"] = events
+        metadata.update(await fetch_author_evidence(client, login, repo))
     if truncated:
         metadata["truncated"] = True
 

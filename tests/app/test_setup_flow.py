@@ -21,10 +21,10 @@ from tests.fake_github import FakeGitHub, serve_fake_github
 pytestmark = requires_corpus
 
 
-def get(settings: Settings, path: str, engine=None) -> tuple[int, str]:
+def get(settings: Settings, path: str, engine=None, headers: dict[str, str] | None = None) -> tuple[int, str]:
     async def go():
         async with TestClient(TestServer(create_app(settings, engine))) as client:
-            response = await client.get(path)
+            response = await client.get(path, headers=headers)
             return response.status, await response.text()
 
     return asyncio.run(go())
@@ -59,8 +59,12 @@ def test_setup_needs_a_public_url_and_valid_org(tmp_path: Path, engine) -> None:
 
 
 def test_landing_page_points_to_setup(tmp_path: Path, engine) -> None:
-    status, page = get(Settings(data_dir=tmp_path), "/", engine)
+    browser = {"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
+    status, page = get(Settings(data_dir=tmp_path), "/", engine, headers=browser)
     assert status == 200 and "/setup" in page
+    # An agent asking the same URL gets the JSON listing of stored answers instead.
+    status, listing = get(Settings(data_dir=tmp_path), "/", engine)
+    assert status == 200 and json.loads(listing) == {"total": 0, "limit": 50, "offset": 0, "data": []}
 
 
 def test_complete_exchanges_code_and_stores_credentials(tmp_path: Path, engine) -> None:

@@ -1,0 +1,162 @@
+"""What the lookup API answers: pydantic models (they also generate ``/openapi.json``) and the
+three renderings — JSON, a one-line ``simple`` text, and an SVG badge.
+
+The shape follows the established artifact-score APIs so agents already know it: ``score``,
+``verdict``, ``confidence``, ``tolerance``, ``url``, ``scanned_at``; ``details=true`` adds origin,
+name, version, sub-scores and threats, and threats are always present when the verdict is
+suspicious or dangerous (an agent must never be told "dangerous" without the reason).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from html import escape
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from scanners.models import Confidence, ScanReport, SubScores, Threat, Tolerance, Verdict
+
+ANSWER_HEADERS = ("x-watchpost-score", "x-watchpost-verdict", "x-watchpost-confidence", "x-watchpost-tolerance")
+
+
+class ErrorAnswer(BaseModel):
+    error: str = Field(description="What was wrong, in one sentence.")
+
+
+class LookupAnswer(BaseModel):
+    score: int = Field(ge=0, le=100, description="0-100, higher is safer. Tolerance never changes it.")
+    verdict: Verdict
+    confidence: Confidence
+    tolerance: Tolerance
+    url: str = Field(description="Where this answer lives on this instance.")
+    scanned_at: datetime
+    pending_deep_scan: bool = Field(description="True while only cheap signals were checked; the deep scan is queued.")
+    origin: str | None = None
+    name: str | None = None
+    version: str | None = None
+    sub_scores: SubScores | None = None
+    threats: list[Threat] | None = None
+    tiers_completed: list[str] | None = None
+    evidence_gaps: list[str] | None = None
+
+
+def lookup_answer(report: ScanReport, url: str, *, details: bool) -> LookupAnswer:
+    answer = LookupAnswer(
+        score=report.score, verdict=report.verdict, confidence=report.confidence, tolerance=report.tolerance, url=url,
+        scanned_at=report.scanned_at, pending_deep_scan=report.pending_deep_scan,
+    )
+    if details:
+        answer.origin, answer.name, answer.version = report.origin, report.name, report.version
+        answer.sub_scores = report.sub_scores
+        answer.tiers_completed = [tier.value for tier in report.tiers_completed]
+        answer.evidence_gaps = list(report.evidence_gaps)
+        answer.threats = list(report.threats)
+    elif report.verdict in (Verdict.SUSPICIOUS, Verdict.DANGEROUS):
+        answer.threats = list(report.threats)
+    return answer
+
+
+def answer_headers(report: ScanReport) -> dict[str, str]:
+    return {
+        "x-watchpost-score": str(report.score), "x-watchpost-verdict": report.verdict.value,
+        "x-watchpost-confidence": report.confidence.value, "x-watchpost-tolerance": report.tolerance.value,
+    }
+
+
+def simple_text(report: ScanReport) -> str:
+    pending = " pending_deep_scan" if report.pending_deep_scan else ""
+    return f"{report.verdict.value} {report.score} {report.confidence.value}{pending}\n"
+
+
+_BADGE_COLOURS = {Verdict.SAFE: "#2e7d32", Verdict.CAUTION: "#b26a00", Verdict.SUSPICIOUS: "#c62828", Verdict.DANGEROUS: "#7f0000"}
+
+
+def _text_width(text: str) -> int:
+    return 7 * len(text) + 10  # a fixed-pitch estimate is enough for a two-part badge
+
+
+def badge_svg(report: ScanReport) -> str:
+    label = "watchpost"
+    value = f"{report.verdict.value} {report.score}" + ("*" if report.pending_deep_scan else "")
+    left, right = _text_width(label), _text_width(value)
+    colour = _BADGE_COLOURS[report.verdict]
+    title = escape(f"{report.origin} {report.name}: {value} (confidence {report.confidence.value})")
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{left + right}" height="20" role="img" aria-label="{title}">'
+        f"<title>{title}</title>"
+        f'<rect width="{left}" height="20" fill="#555"/><rect x="{left}" width="{right}" height="20" fill="{colour}"/>'
+        f'<g fill="#fff" font-family="Verdana,DejaVu Sans,sans-serif" font-size="11" text-anchor="middle">'
+        f'<text x="{left / 2:.0f}" y="14">{label}</text><text x="{left + right / 2:.0f}" y="14">{escape(value)}</text></g></svg>'
+    )
+
+
+class BulkItem(BaseModel):
+    origin: str
+    identifier: str = Field(min_length=1, max_length=2300)
+    webhook: str | None = None
+
+
+class BulkRequest(BaseModel):
+    lookups: list[BulkItem] = Field(description="At most 100 lookups.")
+    tolerance: Tolerance = Tolerance.CONSERVATIVE
+
+
+class BulkResult(BaseModel):
+    origin: str
+    identifier: str
+    status: int = Field(description="The HTTP status this lookup alone would have had.")
+    result: LookupAnswer | None = None
+    error: str | None = None
+
+
+class BulkAnswer(BaseModel):
+    results: list[BulkResult]
+
+
+class ListedArtifact(BaseModel):
+    origin: str
+    identifier: str
+    name: str
+    version: str | None
+    score: int
+    verdict: Verdict
+    confidence: Confidence
+    threats: int
+    scanned_at: datetime
+    pending_deep_scan: bool
+    url: str
+
+
+class ListAnswer(BaseModel):
+    total: int
+    limit: int
+    offset: int
+    data: list[ListedArtifact]
+
+
+class GraphNode(BaseModel):
+    id: str
+    origin: str
+    identifier: str
+    score: int | None = None
+    verdict: Verdict | None = None
+
+
+class GraphEdgeOut(BaseModel):
+    source: str
+    target: str
+    relation: str
+
+
+class GraphAnswer(BaseModel):
+    nodes: list[GraphNode]
+    edges: list[GraphEdgeOut]
+
+
+class EmailAnswer(BaseModel):
+    identifier: str = Field(description="The Message-ID (without angle brackets); GET /email/{identifier} reads it back.")
+    report: ScanReport
+
+
+SortField = Literal["scanned_at", "score", "origin", "identifier"]

@@ -1,0 +1,167 @@
+"""Outbound HTTP that an attacker may steer (pages, domains, webhook URLs): the SSRF guard.
+
+- Only ``https`` (plain ``http`` and private addresses only with ``WATCHPOST_ALLOW_PRIVATE_FETCH``,
+  which exists for tests and lab setups).
+- Every address a host resolves to must be public: no private, loopback, link-local, multicast,
+  reserved or unspecified address, IPv4-mapped IPv6 included. The check sits in the resolver the
+  connection itself uses, so a DNS answer cannot change between check and connect (rebinding).
+- Redirects are followed by hand, at most five, each target checked again.
+- Time and size limits: a body larger than the limit is cut and the result says so.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import socket
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+import aiohttp
+from aiohttp.abc import ResolveResult
+
+MAX_REDIRECTS = 5
+DEFAULT_MAX_BYTES = 2 * 1024 * 1024
+DEFAULT_TIMEOUT = 10.0
+
+
+class FetchRefused(ValueError):
+    """The URL or an address it resolves to is not allowed (the message says which)."""
+
+
+class FetchFailed(RuntimeError):
+    """The fetch was allowed but did not succeed (timeout, connection error, too many redirects)."""
+
+
+def address_is_public(address: str) -> bool:
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return not (ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_multicast or ip.is_reserved or ip.is_unspecified
+                or (isinstance(ip, ipaddress.IPv4Address) and ip in ipaddress.ip_network("100.64.0.0/10")))
+
+
+class GuardedResolver(aiohttp.ThreadedResolver):
+    """Resolves like the default resolver, then refuses the host if any address is not public."""
+
+    def __init__(self, allow_private: bool) -> None:
+        super().__init__()
+        self.allow_private = allow_private
+
+    async def resolve(self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET) -> list[ResolveResult]:
+        results = await super().resolve(host, port, family)
+        if not self.allow_private:
+            blocked = [r["host"] for r in results if not address_is_public(r["host"])]
+            if blocked:
+                raise OSError(f"{host} resolves to a non-public address ({blocked[0]})")
+        return results
+
+
+def check_url(url: str, *, allow_private: bool, allow_http: bool | None = None) -> None:
+    """Static checks before any connection: scheme, credentials, IP literals."""
+    parts = urlsplit(url)
+    allow_http = allow_private if allow_http is None else allow_http
+    if parts.scheme not in ("https", "http") or (parts.scheme == "http" and not allow_http):
+        raise FetchRefused("only https URLs are fetched")
+    if not parts.hostname:
+        raise FetchRefused("the URL has no host")
+    if parts.username or parts.password:
+        raise FetchRefused("URLs with credentials are not fetched")
+    try:
+        literal = ipaddress.ip_address(parts.hostname)
+    except ValueError:
+        literal = None
+    if literal is not None and not allow_private and not address_is_public(str(literal)):
+        raise FetchRefused(f"{parts.hostname} is not a public address")
+
+
+async def host_is_public(host: str) -> bool:
+    """For URLs checked at request time (``webhook=``): every resolved address must be public."""
+    try:
+        infos = await asyncio.get_running_loop().getaddrinfo(host, 443, type=socket.SOCK_STREAM)
+    except OSError:
+        return False
+    return bool(infos) and all(address_is_public(str(info[4][0])) for info in infos)
+
+
+@dataclass
+class Fetched:
+    url: str  # after redirects
+    requested_url: str
+    status: int
+    headers: dict[str, str]
+    body: bytes
+    truncated: bool
+    redirects: list[str] = field(default_factory=list)
+
+
+class GuardedFetcher:
+    def __init__(self, *, allow_private: bool = False, max_bytes: int = DEFAULT_MAX_BYTES, timeout: float = DEFAULT_TIMEOUT,
+                 user_agent: str = "watchpost-lookup") -> None:
+        self.allow_private = allow_private
+        self.max_bytes = max_bytes
+        self.timeout = timeout
+        self.user_agent = user_agent
+        self._session: aiohttp.ClientSession | None = None
+
+    def session(self) -> aiohttp.ClientSession:
+        if self._session is None or self._session.closed:
+            connector = aiohttp.TCPConnector(resolver=GuardedResolver(self.allow_private), limit=64, ttl_dns_cache=0)
+            self._session = aiohttp.ClientSession(connector=connector, headers={"User-Agent": self.user_agent})
+        return self._session
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+
+    async def get(self, url: str, *, accept: str = "text/html,application/xhtml+xml,text/plain;q=0.8,*/*;q=0.5") -> Fetched:
+        redirects: list[str] = []
+        current = url
+        for _ in range(MAX_REDIRECTS + 1):
+            check_url(current, allow_private=self.allow_private)
+            try:
+                async with self.session().get(current, allow_redirects=False, headers={"Accept": accept},
+                                              timeout=aiohttp.ClientTimeout(total=self.timeout)) as response:
+                    if response.status in (301, 302, 303, 307, 308) and response.headers.get("Location"):
+                        redirects.append(current)
+                        current = urljoin(current, response.headers["Location"])
+                        continue
+                    body, truncated = await _read_limited(response, self.max_bytes)
+                    return Fetched(url=current, requested_url=url, status=response.status,
+                                   headers={k.lower(): v for k, v in response.headers.items()}, body=body, truncated=truncated, redirects=redirects)
+            except aiohttp.ClientConnectorError as exc:
+                if "non-public address" in str(exc):
+                    raise FetchRefused(str(exc.os_error)) from None
+                raise FetchFailed(f"cannot connect to {urlsplit(current).hostname}: {exc.os_error}") from None
+            except TimeoutError:
+                raise FetchFailed(f"no answer from {urlsplit(current).hostname} within {self.timeout:.0f} s") from None
+            except aiohttp.ClientError as exc:
+                raise FetchFailed(f"fetching {urlsplit(current).hostname} failed: {type(exc).__name__}") from None
+        raise FetchFailed(f"more than {MAX_REDIRECTS} redirects")
+
+    async def post_json(self, url: str, body: bytes, headers: dict[str, str]) -> int:
+        """For outbound webhooks: no redirects followed (a redirect is an answer, not a hop)."""
+        check_url(url, allow_private=self.allow_private, allow_http=True)
+        try:
+            async with self.session().post(url, data=body, headers={"Content-Type": "application/json", **headers}, allow_redirects=False,
+                                           timeout=aiohttp.ClientTimeout(total=self.timeout)) as response:
+                await response.read()
+                return response.status
+        except aiohttp.ClientConnectorError as exc:
+            raise FetchFailed(f"cannot connect to {urlsplit(url).hostname}: {exc.os_error}") from None
+        except TimeoutError:
+            raise FetchFailed(f"no answer from {urlsplit(url).hostname} within {self.timeout:.0f} s") from None
+        except aiohttp.ClientError as exc:
+            raise FetchFailed(f"posting to {urlsplit(url).hostname} failed: {type(exc).__name__}") from None
+
+
+async def _read_limited(response: Any, limit: int) -> tuple[bytes, bool]:
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in response.content.iter_chunked(64 * 1024):
+        chunks.append(chunk)
+        size += len(chunk)
+        if size > limit:
+            return b"".join(chunks)[:limit], True
+    return b"".join(chunks), False

@@ -1,0 +1,118 @@
+"""Worker handlers for the lookup API: the deep scan of one artifact, and one outbound webhook
+event."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import UTC, datetime
+from typing import Any
+
+import aiohttp
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from app.jobs import ClaimedJob, JobQueue
+from app.lookup import store
+from app.lookup.fetch import FetchFailed, FetchRefused, GuardedFetcher
+from app.lookup.identifiers import Identifier, Origin
+from app.lookup.outbound import (
+    EVENTS,
+    MAX_ATTEMPTS,
+    SIGNATURE_HEADER,
+    WEBHOOK_EVENT,
+    WebhookRefused,
+    fire_subscriptions,
+    is_loopback_http,
+    next_event_payload,
+    render_event,
+    sign,
+    validate_webhook_url,
+)
+from app.lookup.sources import SOURCES
+from app.lookup.sources.base import ArtifactNotFound, SourceContext, SourceUnavailable
+from app.tables import ArtifactState
+from app.worker import PermanentJobError
+
+log = logging.getLogger("watchpost.lookup")
+
+
+def _identifier(payload: dict[str, Any]) -> Identifier:
+    try:
+        return Identifier(Origin(payload["origin"]), str(payload["key"]), str(payload["name"]), payload.get("version"))
+    except (KeyError, ValueError) as exc:
+        raise PermanentJobError(f"artifact scan job without a valid identifier: {exc}") from exc
+
+
+def make_artifact_scan_handler(engine: Engine, queue: JobQueue, context: SourceContext):
+    async def finish(identifier: Identifier, stages: list | None = None) -> None:
+        await asyncio.to_thread(fire_subscriptions, engine, queue, identifier.origin.value, identifier.key, stages)
+
+    async def handle(job: ClaimedJob) -> None:
+        identifier = _identifier(job.payload)
+        source = SOURCES.get(identifier.origin)
+        if source is None:
+            reason = f"the {identifier.origin.value} origin has no deep scan on this instance"
+            await asyncio.to_thread(store.mark_failed, engine, identifier, reason)
+            await finish(identifier)
+            raise PermanentJobError(reason)
+        scanned_at = datetime.now(UTC)
+        try:
+            outcome = await source.deep_scan(identifier, context, scanned_at)
+        except ArtifactNotFound as exc:
+            await asyncio.to_thread(store.mark_not_found, engine, identifier, str(exc))
+            await finish(identifier)
+            return
+        except SourceUnavailable as exc:
+            await asyncio.to_thread(store.mark_failed, engine, identifier, str(exc))
+            await finish(identifier)
+            raise PermanentJobError(str(exc)) from exc
+        except Exception as exc:
+            if job.attempts >= job.max_attempts:
+                await asyncio.to_thread(store.mark_failed, engine, identifier, f"{type(exc).__name__}: {str(exc)[:300]}")
+                await finish(identifier)
+            raise
+        await asyncio.to_thread(store.save_report, engine, identifier, outcome.report, ArtifactState.COMPLETE, None, outcome.edges)
+        await finish(identifier, outcome.stages)
+        log.info("deep scan of %s: %s %d", identifier.node, outcome.report.verdict.value, outcome.report.score)
+
+    return handle
+
+
+def make_webhook_event_handler(engine: Engine, queue: JobQueue, secret: bytes, public_url: str | None, fetcher: GuardedFetcher,
+                               session: aiohttp.ClientSession):
+    async def handle(job: ClaimedJob) -> None:
+        payload = job.payload
+        url = str(payload.get("url") or "")
+        try:
+            await validate_webhook_url(url, allow_private=fetcher.allow_private)
+        except WebhookRefused as exc:
+            raise PermanentJobError(f"webhook refused at delivery: {exc}") from exc
+        body = render_event(payload, public_url)
+        index = int(payload["index"])
+        headers = {SIGNATURE_HEADER: sign(secret, body), "X-Watchpost-Event": EVENTS[index],
+                   "X-Watchpost-Delivery": f"{payload['subscription']}-{index}", "User-Agent": "watchpost-webhooks"}
+        try:
+            if is_loopback_http(url):
+                async with session.post(url, data=body, headers={"Content-Type": "application/json", **headers}, allow_redirects=False,
+                                        timeout=aiohttp.ClientTimeout(total=fetcher.timeout)) as response:
+                    status = response.status
+            else:
+                status = await fetcher.post_json(url, body, headers)
+        except FetchRefused as exc:
+            raise PermanentJobError(str(exc)) from exc
+        except (FetchFailed, aiohttp.ClientError, TimeoutError) as exc:
+            raise RuntimeError(f"webhook delivery failed: {exc}") from exc
+        if not 200 <= status < 300:
+            raise RuntimeError(f"webhook answered {status}")
+        following = next_event_payload(payload)
+        if following is not None:
+            def enqueue_next() -> None:
+                with Session(engine) as db:
+                    queue.enqueue(db, WEBHOOK_EVENT, following, dedupe_key=f"webhook:{payload['subscription']}:{following['index']}",
+                                  max_attempts=MAX_ATTEMPTS, priority=70)
+                    db.commit()
+
+            await asyncio.to_thread(enqueue_next)
+
+    return handle

@@ -1,0 +1,137 @@
+"""Outbound webhooks for lookups: ``tier1_complete``, ``tier2_complete``, ``tier3_complete`` and
+``scan_complete``, in that order, to the ``webhook=`` URL an agent gave.
+
+Each event is a durable job (up to 3 retries with backoff). The job for event *n* queues event
+*n+1* only after *n* was accepted, so order holds even across retries and restarts; a dedupe key
+per (subscription, event) keeps a re-run job from queueing the next one twice. Bodies are signed:
+``X-Watchpost-Signature-256: sha256=HMAC(secret, body)``, the secret from
+``WATCHPOST_WEBHOOK_SIGNING_SECRET`` or generated once into the data dir.
+
+URLs: ``https://`` to a host whose every address is public, or ``http://localhost…`` /
+``http://127.0.0.1…`` for an agent beside the server. Checked when the lookup is made and again
+when each event is sent.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from app.jobs import JobQueue
+from app.lookup import store
+from app.lookup.fetch import host_is_public
+from app.tables import ArtifactState
+from scanners.models import ScanReport, Tolerance
+from scanners.pipeline import with_tolerance
+
+WEBHOOK_EVENT = "webhook_event"
+EVENTS = ("tier1_complete", "tier2_complete", "tier3_complete", "scan_complete")
+SIGNATURE_HEADER = "X-Watchpost-Signature-256"
+SIGNING_KEY_FILE = "webhook-signing.key"
+MAX_ATTEMPTS = 4  # the first try and three retries
+
+
+class WebhookRefused(ValueError):
+    pass
+
+
+def is_loopback_http(url: str) -> bool:
+    parts = urlsplit(url)
+    return parts.scheme == "http" and (parts.hostname or "") in ("localhost", "127.0.0.1")
+
+
+async def validate_webhook_url(url: str, *, allow_private: bool = False) -> str:
+    """The URL as given when acceptable, else ``WebhookRefused`` saying why."""
+    if len(url) > 2048:
+        raise WebhookRefused("webhook URL longer than 2048 characters")
+    parts = urlsplit(url)
+    if parts.username or parts.password:
+        raise WebhookRefused("webhook URLs carry no credentials")
+    if is_loopback_http(url):
+        return url
+    if parts.scheme != "https" and not (allow_private and parts.scheme == "http"):
+        raise WebhookRefused("webhook must be https://…, http://localhost… or http://127.0.0.1…")
+    if not parts.hostname:
+        raise WebhookRefused("webhook URL has no host")
+    if not allow_private and not await host_is_public(parts.hostname):
+        raise WebhookRefused(f"webhook host {parts.hostname} does not resolve to public addresses only")
+    return url
+
+
+def signing_secret(data_dir: Path, configured: str | None) -> bytes:
+    if configured:
+        return configured.encode("utf-8")
+    path = data_dir / SIGNING_KEY_FILE
+    if not path.exists():
+        data_dir.mkdir(parents=True, exist_ok=True)
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as handle:
+            handle.write(secrets.token_hex(32))
+    return path.read_text(encoding="utf-8").strip().encode("utf-8")
+
+
+def sign(secret: bytes, body: bytes) -> str:
+    return "sha256=" + hmac.new(secret, body, hashlib.sha256).hexdigest()
+
+
+def event_body(event: str, report: ScanReport, identifier_key: str, url: str | None) -> dict[str, Any]:
+    return {
+        "event": event, "origin": report.origin, "identifier": identifier_key, "name": report.name, "version": report.version,
+        "score": report.score, "verdict": report.verdict.value, "confidence": report.confidence.value, "tolerance": report.tolerance.value,
+        "sub_scores": report.sub_scores.model_dump(), "threats": [t.model_dump(mode="json") for t in report.threats],
+        "tiers_completed": [tier.value for tier in report.tiers_completed], "scanned_at": report.scanned_at.isoformat(),
+        "pending_deep_scan": report.pending_deep_scan, "url": url,
+    }
+
+
+def fire_subscriptions(engine: Engine, queue: JobQueue, origin: str, key: str, stages: list[tuple[str, ScanReport]] | None = None) -> int:
+    """Queue the first event for every subscription waiting on this artifact. ``stages`` are the
+    reports after each tier; without them (an answer that already existed) every event carries
+    the stored report. Returns how many subscriptions fired."""
+    record = store.get_record(engine, origin, key)
+    if record is None:
+        return 0
+    if record.state == ArtifactState.NOT_FOUND:
+        final: dict[str, Any] | None = None
+    else:
+        final = record.report
+    by_event = {event: json.loads(report.model_dump_json()) for event, report in stages or []}
+    reports = [by_event.get(event, final) for event in EVENTS]
+    subscriptions = store.take_subscriptions(engine, origin, key)
+    with Session(engine) as session:
+        for subscription in subscriptions:
+            queue.enqueue(session, WEBHOOK_EVENT, {
+                "subscription": subscription.id, "url": subscription.url, "tolerance": subscription.tolerance,
+                "origin": origin, "key": key, "index": 0, "reports": reports,
+                "error": record.error if record.state == ArtifactState.NOT_FOUND else None,
+            }, dedupe_key=f"webhook:{subscription.id}:0", max_attempts=MAX_ATTEMPTS, priority=70)
+        session.commit()
+    return len(subscriptions)
+
+
+def next_event_payload(payload: dict[str, Any]) -> dict[str, Any] | None:
+    index = int(payload["index"]) + 1
+    return {**payload, "index": index} if index < len(EVENTS) else None
+
+
+def render_event(payload: dict[str, Any], public_url: str | None) -> bytes:
+    index = int(payload["index"])
+    event = EVENTS[index]
+    report_data = payload["reports"][index]
+    if report_data is None:  # the deep scan found no such artifact
+        body: dict[str, Any] = {"event": event, "origin": payload["origin"], "identifier": payload["key"], "error": payload.get("error") or "not found"}
+    else:
+        report = with_tolerance(ScanReport.model_validate(report_data), Tolerance(payload.get("tolerance") or "conservative"))
+        url = f"{public_url.rstrip('/')}/{payload['origin']}/{payload['key']}" if public_url else None
+        body = event_body(event, report, payload["key"], url)
+    body["delivery"] = f"{payload['subscription']}-{index}"
+    return json.dumps(body, separators=(",", ":")).encode("utf-8")

@@ -1,0 +1,367 @@
+"""The lookup API's HTTP surface (see ``docs/api.md`` and ``GET /openapi.json``).
+
+Handlers validate input (400 with the reason), call ``LookupService``, and render the one report
+shape as JSON, ``simple`` text or an SVG badge, always with the ``x-watchpost-*`` headers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from aiohttp import web
+from pydantic import BaseModel, ValidationError, field_validator
+
+from app.http_errors import json_error
+from app.lookup import store
+from app.lookup.answers import (
+    BulkAnswer,
+    BulkRequest,
+    BulkResult,
+    EmailAnswer,
+    GraphAnswer,
+    GraphEdgeOut,
+    GraphNode,
+    ListAnswer,
+    ListedArtifact,
+    answer_headers,
+    badge_svg,
+    lookup_answer,
+    simple_text,
+)
+from app.lookup.identifiers import (
+    LOOKUP_ORIGINS,
+    Identifier,
+    IdentifierError,
+    Origin,
+    parse_identifier,
+    parse_pr,
+)
+from app.lookup.outbound import WebhookRefused, validate_webhook_url
+from app.lookup.service import DeepScanTimeout, LookupNotFound, LookupService
+from app.tables import ArtifactState
+from scanners.models import ScanReport, Tolerance
+
+MAX_BULK = 100
+MAX_EMAIL_BYTES = 10 * 1024 * 1024
+ORIGIN_PATTERN = "|".join(o.value for o in LOOKUP_ORIGINS if o is not Origin.EMAIL)
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+class QueryError(ValueError):
+    pass
+
+
+def _flag(query: Any, name: str) -> bool:
+    value = query.get(name)
+    if value is None:
+        return False
+    lowered = value.strip().lower()
+    if lowered in _TRUE:
+        return True
+    if lowered in _FALSE:
+        return False
+    raise QueryError(f"{name} must be true or false")
+
+
+def _tolerance(query: Any) -> Tolerance:
+    value = query.get("tolerance", "conservative")
+    try:
+        return Tolerance(value)
+    except ValueError:
+        raise QueryError("tolerance must be conservative, lenient or yolo") from None
+
+
+@dataclass(frozen=True, slots=True)
+class LookupParams:
+    format: str
+    details: bool
+    refresh: bool
+    full: bool
+    tolerance: Tolerance
+    webhook: str | None
+
+    @classmethod
+    def from_query(cls, query: Any) -> LookupParams:
+        output = query.get("format", "json")
+        if output not in ("json", "simple", "badge"):
+            raise QueryError("format must be json, simple or badge")
+        mode = query.get("mode", "fast")
+        if mode not in ("fast", "full"):
+            raise QueryError("mode must be fast or full")
+        return cls(format=output, details=_flag(query, "details"), refresh=_flag(query, "refresh"), full=mode == "full",
+                   tolerance=_tolerance(query), webhook=query.get("webhook") or None)
+
+
+class LookupRoutes:
+    def __init__(self, service: LookupService, *, public_url: str | None, allow_private: bool, executor: Any = None) -> None:
+        self.service = service
+        self.public_url = public_url.rstrip("/") if public_url else None
+        self.allow_private = allow_private
+        self.executor = executor
+
+    # -- rendering --------------------------------------------------------------------------
+
+    def url_for(self, request: web.Request, origin: str, key: str) -> str:
+        base = self.public_url or f"{request.scheme}://{request.host}"
+        return f"{base}/{origin}/{key}"
+
+    def render(self, request: web.Request, report: ScanReport, key: str, params: LookupParams) -> web.Response:
+        headers = answer_headers(report)
+        if params.format == "simple":
+            return web.Response(text=simple_text(report), content_type="text/plain", headers=headers)
+        if params.format == "badge":
+            headers["Cache-Control"] = "max-age=300"
+            return web.Response(text=badge_svg(report), content_type="image/svg+xml", headers=headers)
+        answer = lookup_answer(report, self.url_for(request, report.origin, key), details=params.details)
+        return web.Response(body=answer.model_dump_json(exclude_none=True), content_type="application/json", headers=headers)
+
+    async def _checked_webhook(self, webhook: str | None) -> str | None:
+        if webhook is None:
+            return None
+        return await validate_webhook_url(webhook, allow_private=self.allow_private)
+
+    async def _answer(self, request: web.Request, identifier: Identifier) -> web.Response:
+        try:
+            params = LookupParams.from_query(request.query)
+            webhook = await self._checked_webhook(params.webhook)
+        except (QueryError, WebhookRefused) as exc:
+            return json_error(400, str(exc))
+        try:
+            result = await self.service.lookup(identifier, tolerance=params.tolerance, refresh=params.refresh, full=params.full, webhook=webhook)
+        except LookupNotFound as exc:
+            return json_error(404, str(exc))
+        except DeepScanTimeout as exc:
+            return json_error(504, str(exc))
+        return self.render(request, result.report, identifier.key, params)
+
+    # -- handlers ---------------------------------------------------------------------------
+
+    async def lookup(self, request: web.Request) -> web.Response:
+        try:
+            identifier = parse_identifier(request.match_info["origin"], request.match_info["identifier"])
+        except IdentifierError as exc:
+            return json_error(400, str(exc))
+        return await self._answer(request, identifier)
+
+    async def pull_request(self, request: web.Request) -> web.Response:
+        try:
+            identifier = parse_pr(request.match_info["owner"], request.match_info["repo"], request.match_info["number"])
+        except IdentifierError as exc:
+            return json_error(400, str(exc))
+        return await self._answer(request, identifier)
+
+    async def email_read(self, request: web.Request) -> web.Response:
+        try:
+            identifier = parse_identifier("email", request.match_info["message_id"])
+            params = LookupParams.from_query(request.query)
+        except (IdentifierError, QueryError) as exc:
+            return json_error(400, str(exc))
+        report = await self.service.read(Origin.EMAIL, identifier.key, params.tolerance)
+        if report is None:
+            return json_error(404, "no e-mail with that Message-ID was submitted (POST /email first)")
+        return self.render(request, report, identifier.key, params)
+
+    async def email_submit(self, request: web.Request) -> web.Response:
+        content_type = request.content_type
+        if content_type != "message/rfc822":
+            return json_error(400, "POST /email takes a raw RFC 822 message with Content-Type: message/rfc822")
+        if request.content_length is not None and request.content_length > MAX_EMAIL_BYTES:
+            return json_error(413, f"message larger than {MAX_EMAIL_BYTES // (1024 * 1024)} MB")
+        raw = await request.content.read(MAX_EMAIL_BYTES + 1)
+        if len(raw) > MAX_EMAIL_BYTES:
+            return json_error(413, f"message larger than {MAX_EMAIL_BYTES // (1024 * 1024)} MB")
+        if not raw.strip():
+            return json_error(400, "empty message")
+        try:
+            tolerance = _tolerance(request.query)
+        except QueryError as exc:
+            return json_error(400, str(exc))
+        from app.lookup.sources.email import analyse_email_bytes
+
+        loop = asyncio.get_running_loop()
+        identifier, report, edges = await loop.run_in_executor(self.executor, analyse_email_bytes, raw, datetime.now(UTC))
+        await self.service.store_complete(identifier, report, edges)
+        judged = await self.service.read(Origin.EMAIL, identifier.key, tolerance)
+        assert judged is not None
+        answer = EmailAnswer(identifier=identifier.key, report=judged)
+        return web.Response(body=answer.model_dump_json(), content_type="application/json", headers=answer_headers(judged))
+
+    async def bulk(self, request: web.Request) -> web.Response:
+        try:
+            raw = await request.read()
+            data = json.loads(raw or b"null")
+        except (ValueError, UnicodeDecodeError):
+            return json_error(400, "body must be JSON: {\"lookups\": [...], \"tolerance\": ...}")
+        if isinstance(data, dict) and isinstance(data.get("lookups"), list) and len(data["lookups"]) > MAX_BULK:
+            return json_error(400, f"at most {MAX_BULK} lookups per request ({len(data['lookups'])} sent)")
+        try:
+            bulk = BulkRequest.model_validate(data)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            return json_error(400, f"invalid bulk request at {'.'.join(str(p) for p in first['loc']) or 'body'}: {first['msg']}")
+        results = await asyncio.gather(*(self._bulk_one(request, item.origin, item.identifier, item.webhook, bulk.tolerance) for item in bulk.lookups))
+        return web.Response(body=BulkAnswer(results=list(results)).model_dump_json(exclude_none=True), content_type="application/json")
+
+    async def _bulk_one(self, request: web.Request, origin: str, text: str, webhook: str | None, tolerance: Tolerance) -> BulkResult:
+        try:
+            identifier = parse_identifier(origin, text)
+            checked = await self._checked_webhook(webhook)
+        except (IdentifierError, WebhookRefused) as exc:
+            return BulkResult(origin=origin, identifier=text, status=400, error=str(exc))
+        if identifier.origin is Origin.EMAIL:
+            report = await self.service.read(Origin.EMAIL, identifier.key, tolerance)
+            if report is None:
+                return BulkResult(origin=origin, identifier=text, status=404, error="no e-mail with that Message-ID was submitted")
+        else:
+            try:
+                report = (await self.service.lookup(identifier, tolerance=tolerance, webhook=checked)).report
+            except LookupNotFound as exc:
+                return BulkResult(origin=origin, identifier=text, status=404, error=str(exc))
+        answer = lookup_answer(report, self.url_for(request, identifier.origin.value, identifier.key), details=True)
+        return BulkResult(origin=origin, identifier=identifier.key, status=200, result=answer)
+
+    async def listing(self, request: web.Request) -> web.Response:
+        try:
+            query = ListParams.model_validate(dict(request.query))
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            return json_error(400, f"invalid query parameter {'.'.join(str(p) for p in first['loc'])}: {first['msg']}")
+        total, rows = await asyncio.to_thread(store.list_records, self.service.engine, store.ListQuery(**query.model_dump()))
+        data = [ListedArtifact(
+            origin=row.origin, identifier=row.key, name=row.name, version=row.version, score=row.score, verdict=row.verdict,
+            confidence=row.confidence, threats=row.threat_count, scanned_at=row.scanned_at, pending_deep_scan=row.state == ArtifactState.PENDING,
+            url=self.url_for(request, row.origin, row.key),
+        ) for row in rows]
+        answer = ListAnswer(total=total, limit=query.limit, offset=query.offset, data=data)
+        return web.Response(body=answer.model_dump_json(), content_type="application/json")
+
+    async def graph(self, request: web.Request) -> web.Response:
+        try:
+            origin, text = request.match_info["origin"], request.match_info["identifier"]
+            if origin == "pr":
+                owner, _, rest = text.partition("/")
+                repo, _, number = rest.partition("/")
+                identifier = parse_pr(owner, repo, number)
+            else:
+                identifier = parse_identifier(origin, text)
+            depth = int(request.query.get("depth", "1"))
+            if not 1 <= depth <= 5:
+                raise ValueError
+        except IdentifierError as exc:
+            return json_error(400, str(exc))
+        except ValueError:
+            return json_error(400, "depth must be an integer from 1 to 5")
+        nodes, edges = await asyncio.to_thread(store.graph, self.service.engine, identifier.node, depth)
+        scored = await asyncio.to_thread(_scores_for, self.service.engine, nodes)
+        answer = GraphAnswer(
+            nodes=[GraphNode(id=node, origin=node.split(":", 1)[0], identifier=node.split(":", 1)[1], **scored.get(node, {})) for node in nodes],
+            edges=[GraphEdgeOut(source=e.source, target=e.target, relation=e.relation) for e in edges],
+        )
+        return web.Response(body=answer.model_dump_json(exclude_none=True), content_type="application/json")
+
+
+def _scores_for(engine: Any, nodes: list[str]) -> dict[str, dict[str, Any]]:
+    found: dict[str, dict[str, Any]] = {}
+    for node in nodes[:200]:
+        origin, _, key = node.partition(":")
+        record = store.get_record(engine, origin, key)
+        if record is not None and record.state != ArtifactState.NOT_FOUND:
+            found[node] = {"score": record.score, "verdict": record.verdict}
+    return found
+
+
+class ListParams(BaseModel):
+    origin: str | None = None
+    verdict: str | None = None
+    confidence: str | None = None
+    min_score: int | None = None
+    max_score: int | None = None
+    has_threats: bool | None = None
+    q: str | None = None
+    sort: str = "scanned_at"
+    order: str = "desc"
+    limit: int = 50
+    offset: int = 0
+
+    @field_validator("origin")
+    @classmethod
+    def _origin(cls, value: str | None) -> str | None:
+        if value is not None and value not in {o.value for o in Origin}:
+            raise ValueError("unknown origin")
+        return value
+
+    @field_validator("verdict")
+    @classmethod
+    def _verdict(cls, value: str | None) -> str | None:
+        if value is not None and value not in ("safe", "caution", "suspicious", "dangerous"):
+            raise ValueError("verdict is safe, caution, suspicious or dangerous")
+        return value
+
+    @field_validator("confidence")
+    @classmethod
+    def _confidence(cls, value: str | None) -> str | None:
+        if value is not None and value not in ("low", "medium", "high"):
+            raise ValueError("confidence is low, medium or high")
+        return value
+
+    @field_validator("min_score", "max_score")
+    @classmethod
+    def _score(cls, value: int | None) -> int | None:
+        if value is not None and not 0 <= value <= 100:
+            raise ValueError("scores are 0-100")
+        return value
+
+    @field_validator("sort")
+    @classmethod
+    def _sort(cls, value: str) -> str:
+        if value not in ("scanned_at", "score", "origin", "identifier"):
+            raise ValueError("sort is scanned_at, score, origin or identifier")
+        return value
+
+    @field_validator("order")
+    @classmethod
+    def _order(cls, value: str) -> str:
+        if value not in ("asc", "desc"):
+            raise ValueError("order is asc or desc")
+        return value
+
+    @field_validator("limit")
+    @classmethod
+    def _limit(cls, value: int) -> int:
+        if not 1 <= value <= 200:
+            raise ValueError("limit is 1-200")
+        return value
+
+    @field_validator("offset")
+    @classmethod
+    def _offset(cls, value: int) -> int:
+        if not 0 <= value <= 1_000_000:
+            raise ValueError("offset is 0-1000000")
+        return value
+
+    @field_validator("q")
+    @classmethod
+    def _q(cls, value: str | None) -> str | None:
+        if value is not None and len(value) > 200:
+            raise ValueError("q is at most 200 characters")
+        return value
+
+
+def wants_html(request: web.Request) -> bool:
+    accept = request.headers.get("Accept", "")
+    return "text/html" in accept and not request.query
+
+
+def add_lookup_routes(app: web.Application, routes: LookupRoutes) -> None:
+    app.router.add_get("/pr/{owner}/{repo}/{number}", routes.pull_request)
+    app.router.add_post("/email", routes.email_submit)
+    app.router.add_get("/email/{message_id:.+}", routes.email_read)
+    app.router.add_post("/bulk", routes.bulk)
+    app.router.add_get(f"/graph/{{origin:(?:{ORIGIN_PATTERN}|email|pr)}}/{{identifier:.+}}", routes.graph)
+    app.router.add_get(f"/{{origin:(?:{ORIGIN_PATTERN})}}/{{identifier:.+}}", routes.lookup)
+

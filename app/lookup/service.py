@@ -1,0 +1,152 @@
+"""The lookup flow shared by the HTTP API, ``POST /bulk`` and the CLI:
+
+cache hit → the stored answer (``refresh`` older than 24 h queues a fresh deep scan and says
+``pending_deep_scan``); cache miss → a provisional answer from cheap, pure signals, stored, and a
+durable ``artifact_scan`` job queued; ``mode=full`` waits (bounded) for the deep scan instead.
+Tolerance is applied last: it changes the verdict, never the score.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from app.jobs import JobQueue
+from app.lookup import store
+from app.lookup.identifiers import Identifier, Origin
+from app.lookup.sources import SOURCES
+from app.tables import ArtifactReport, ArtifactState, utcnow
+from scanners.artifacts import ArtifactFindings, report_for_artifact
+from scanners.models import ScanReport, Tolerance
+from scanners.pipeline import with_tolerance
+
+ARTIFACT_SCAN = "artifact_scan"
+STALE_AFTER = timedelta(hours=24)
+
+
+class LookupNotFound(Exception):
+    """The deep scan established that the artifact does not exist."""
+
+
+class DeepScanTimeout(Exception):
+    """``mode=full`` waited as long as it may; the deep scan is still running."""
+
+
+@dataclass(frozen=True, slots=True)
+class LookupResult:
+    report: ScanReport
+    queued: bool  # a deep scan was queued by this lookup
+
+
+def stored_report(record: ArtifactReport) -> ScanReport:
+    report = ScanReport.model_validate(record.report)
+    if record.state == ArtifactState.FAILED:
+        gap = f"deep scan failed: {record.error or 'unknown error'}"
+        if gap not in report.evidence_gaps:
+            report = report.model_copy(update={"evidence_gaps": [*report.evidence_gaps, gap], "pending_deep_scan": False})
+    return report
+
+
+def provisional_report(identifier: Identifier, now: datetime) -> ScanReport:
+    source = SOURCES.get(identifier.origin)
+    findings = source.provisional(identifier) if source is not None else ArtifactFindings(evidence_level=0, tiers_completed=[])
+    return report_for_artifact(origin=identifier.origin.value, name=identifier.name, version=identifier.version, findings=findings,
+                               scanned_at=now, pending_deep_scan=True)
+
+
+class LookupService:
+    def __init__(self, engine: Engine, queue: JobQueue, *, wait_seconds: float = 30.0, poll_seconds: float = 0.1) -> None:
+        self.engine = engine
+        self.queue = queue
+        self.wait_seconds = wait_seconds
+        self.poll_seconds = poll_seconds
+
+    # -- the deep-scan job ------------------------------------------------------------------
+
+    def _enqueue_deep_scan(self, identifier: Identifier, generation: str) -> bool:
+        payload = {"origin": identifier.origin.value, "key": identifier.key, "name": identifier.name, "version": identifier.version}
+        with Session(self.engine) as session:
+            job = self.queue.enqueue(
+                session, ARTIFACT_SCAN, payload,
+                # One deep scan per artifact and stored generation: concurrent misses share it, a
+                # refresh after the record changed gets a new one.
+                dedupe_key=f"artifact:{identifier.origin.value}:{identifier.key}:{generation}"[:512],
+                concurrency_key=f"artifact:{identifier.origin.value}:{identifier.key}"[:512],
+                priority=60, max_attempts=3,
+            )
+            session.commit()
+        return job.created
+
+    @staticmethod
+    def _generation(record: ArtifactReport | None) -> str:
+        return "new" if record is None else record.updated_at.isoformat()
+
+    # -- lookups ----------------------------------------------------------------------------
+
+    async def lookup(self, identifier: Identifier, *, tolerance: Tolerance = Tolerance.CONSERVATIVE, refresh: bool = False,
+                     full: bool = False, webhook: str | None = None) -> LookupResult:
+        record = await asyncio.to_thread(store.get_record, self.engine, identifier.origin.value, identifier.key)
+        queued = False
+        now = datetime.now(UTC)
+        answered_before: datetime | None = None  # mode=full waits for an answer newer than this
+        if record is None:
+            report = provisional_report(identifier, now)
+            await asyncio.to_thread(store.save_provisional, self.engine, identifier, report)
+            await asyncio.to_thread(self._enqueue_deep_scan, identifier, "new")
+            record = await asyncio.to_thread(store.get_record, self.engine, identifier.origin.value, identifier.key)
+            queued = record is not None and record.state == ArtifactState.PENDING  # a racing lookup may have finished it
+        elif record.state == ArtifactState.PENDING:
+            # Its job may have died with a worker: enqueueing again is a no-op while the job lives
+            # (same dedupe key) and re-arms it when it is dead.
+            await asyncio.to_thread(self._enqueue_deep_scan, identifier, "new")
+            queued = True
+        else:
+            stale = now.replace(tzinfo=None) - record.scanned_at > STALE_AFTER
+            if refresh and (stale or record.state == ArtifactState.FAILED):
+                answered_before = record.updated_at
+                queued = await asyncio.to_thread(self._enqueue_deep_scan, identifier, self._generation(record))
+        if webhook is not None:
+            await asyncio.to_thread(store.add_subscription, self.engine, identifier, webhook, tolerance.value)
+            if not queued and record is not None and record.state != ArtifactState.PENDING:
+                from app.lookup.outbound import fire_subscriptions  # the answer exists: events go out now
+
+                await asyncio.to_thread(fire_subscriptions, self.engine, self.queue, identifier.origin.value, identifier.key)
+        if full and queued:
+            record = await self._wait_for_deep_scan(identifier, answered_before)
+        if record is None:
+            raise DeepScanTimeout("the deep scan has not stored an answer yet")
+        if record.state == ArtifactState.NOT_FOUND:
+            raise LookupNotFound(record.error or f"{identifier.origin.value} {identifier.name} not found")
+        report = stored_report(record)
+        if queued and not report.pending_deep_scan:
+            report = report.model_copy(update={"pending_deep_scan": True})
+        return LookupResult(report=with_tolerance(report, tolerance), queued=queued)
+
+    async def _wait_for_deep_scan(self, identifier: Identifier, since: datetime | None) -> ArtifactReport | None:
+        deadline = time.monotonic() + self.wait_seconds
+        while True:
+            record = await asyncio.to_thread(store.get_record, self.engine, identifier.origin.value, identifier.key)
+            if record is not None and record.state != ArtifactState.PENDING and (since is None or record.updated_at > since):
+                return record
+            if time.monotonic() >= deadline:
+                raise DeepScanTimeout(f"the deep scan did not finish within {self.wait_seconds:.0f} s; ask again without mode=full")
+            await asyncio.sleep(self.poll_seconds)
+
+    async def read(self, origin: Origin, key: str, tolerance: Tolerance) -> ScanReport | None:
+        """A stored answer only (no scan): for ``GET /email/{id}``."""
+        record = await asyncio.to_thread(store.get_record, self.engine, origin.value, key)
+        if record is None or record.state == ArtifactState.NOT_FOUND:
+            return None
+        return with_tolerance(stored_report(record), tolerance)
+
+    async def store_complete(self, identifier: Identifier, report: ScanReport, edges: list) -> None:
+        await asyncio.to_thread(store.save_report, self.engine, identifier, report, ArtifactState.COMPLETE, None, edges)
+
+
+def now_naive() -> datetime:
+    return utcnow()

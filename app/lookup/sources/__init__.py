@@ -1,0 +1,13 @@
+"""One source per lookup origin (see ``base.Source``)."""
+
+from __future__ import annotations
+
+from app.lookup.identifiers import Origin
+from app.lookup.sources.base import Source
+from app.lookup.sources.github import CommitSource, ContributorSource, PullRequestSource
+
+SOURCES: dict[Origin, Source] = {
+    Origin.CONTRIBUTOR: ContributorSource(),
+    Origin.COMMIT: CommitSource(),
+    Origin.PR: PullRequestSource(),
+}

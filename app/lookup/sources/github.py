@@ -1,0 +1,143 @@
+"""Origins read from GitHub: contributors, commits and pull requests (and the shared client
+choice: the App's installation when it covers the repository, else the token, else anonymous)."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import gidgethub
+
+from app.github.client import GitHubClient, RateLimitedError
+from app.github.pr_fetcher import FetchError, fetch_author_evidence, fetch_pull_request_workspace
+from app.lookup.identifiers import Identifier
+from app.lookup.sources.base import ArtifactNotFound, ScanOutcome, SourceContext, SourceError
+from scanners.artifacts import ArtifactFindings, Edge, report_for_artifact
+from scanners.models import ScanReport, Tolerance
+from scanners.people import commit_edges, commit_snapshot, contributor_findings
+
+DIFF_ACCEPT = "application/vnd.github.diff"
+
+
+def _github_error(what: str, exc: Exception) -> SourceError:
+    status = int(getattr(exc, "status_code", 0) or 0)
+    if status in (404, 410, 451):
+        return ArtifactNotFound(f"{what} not found on GitHub")
+    return SourceError(f"GitHub refused {what}: {type(exc).__name__} {status or ''}".strip())
+
+
+class ContributorSource:
+    def provisional(self, identifier: Identifier) -> ArtifactFindings:
+        return ArtifactFindings(evidence_level=0, tiers_completed=[])
+
+    async def deep_scan(self, identifier: Identifier, context: SourceContext, scanned_at: datetime) -> ScanOutcome:
+        client: GitHubClient = context.github.public_client()
+        login = identifier.name
+        try:
+            user = await client.getitem(f"/users/{login}")
+        except (gidgethub.GitHubException, RateLimitedError) as exc:
+            raise _github_error(f"user {login}", exc) from exc
+        evidence = await fetch_author_evidence(client, login, None)
+        evidence["author"] = user
+        findings = await context.cpu(contributor_findings, str(user.get("login") or login), evidence, scanned_at)
+        report = report_for_artifact(origin="contributor", name=str(user.get("login") or login), version=None, findings=findings,
+                                     scanned_at=scanned_at, assessed=frozenset({"identity", "graph"}))
+        return ScanOutcome(report=report, edges=findings.edges, stages=[(event, report) for event in STAGE_EVENTS])
+
+
+STAGE_EVENTS = ("tier1_complete", "tier2_complete", "tier3_complete", "scan_complete")
+
+
+def staged_pr_scan(snapshot: Any, scanned_at: datetime, *, use_llm: bool) -> str:
+    """In a worker process: the PR pipeline with the report after every tier, as JSON
+    ``{"stages": [[event, report], ...]}`` — a skipped tier still gets its event (same report)."""
+    from app.llm import reviewer_from_settings
+    from app.settings import Settings
+    from scanners.pipeline import DEFAULT_LLM_UNAVAILABLE, scan_pr
+
+    reviewer = None
+    if use_llm:
+        try:
+            reviewer = reviewer_from_settings(Settings())
+        except Exception:  # no [llm] extra or invalid LLM settings: tier 3 is skipped with its reason
+            reviewer = None
+    seen: dict[str, str] = {}
+    report = scan_pr(snapshot, scanned_at=scanned_at, tolerance=Tolerance.CONSERVATIVE, llm=reviewer,
+                     llm_unavailable_reason=DEFAULT_LLM_UNAVAILABLE,
+                     on_progress=lambda event, partial: seen.__setitem__(event, partial.model_dump_json()))
+    final = report.model_dump_json()
+    stages, later = [], final
+    for event in reversed(STAGE_EVENTS):
+        later = seen.get(event, later)
+        stages.append([event, later])
+    return json.dumps({"stages": list(reversed(stages))})
+
+
+def _outcome(payload: str, edges: list[Edge], **update: Any) -> ScanOutcome:
+    stages = [(event, ScanReport.model_validate_json(text).model_copy(update=update)) for event, text in json.loads(payload)["stages"]]
+    return ScanOutcome(report=stages[-1][1], edges=edges, stages=stages)
+
+
+def _scan_commit(repository: str, commit: dict[str, Any], evidence: dict[str, Any], diff_text: str | None, scanned_at: datetime) -> str:
+    return staged_pr_scan(commit_snapshot(repository, commit, evidence, diff_text, scanned_at), scanned_at, use_llm=False)
+
+
+class CommitSource:
+    def provisional(self, identifier: Identifier) -> ArtifactFindings:
+        return ArtifactFindings(evidence_level=0, tiers_completed=[])
+
+    async def deep_scan(self, identifier: Identifier, context: SourceContext, scanned_at: datetime) -> ScanOutcome:
+        repository, sha = identifier.name, identifier.version or ""
+        client: GitHubClient = await context.github.client_for_repository(repository)
+        try:
+            commit = await client.getitem(f"/repos/{repository}/commits/{sha}")
+        except (gidgethub.GitHubException, RateLimitedError) as exc:
+            raise _github_error(f"commit {repository}@{sha}", exc) from exc
+        diff_text = None
+        try:
+            status, _, body = await client.get_raw(f"/repos/{repository}/commits/{sha}", DIFF_ACCEPT)
+            if status == 200:
+                diff_text = body.decode("utf-8", errors="replace")
+        except RateLimitedError:
+            diff_text = None  # the files' patches stand in, marked truncated where missing
+        login = (commit.get("author") or {}).get("login") if isinstance(commit.get("author"), dict) else None
+        evidence = await fetch_author_evidence(client, login, repository) if login else {}
+        staged = await context.cpu(_scan_commit, repository, commit, evidence, diff_text, scanned_at)
+        return _outcome(staged, commit_edges(repository, commit), origin="commit", name=repository, version=str(commit.get("sha") or sha).lower())
+
+
+def _scan_workspace(directory: str, scanned_at: datetime) -> str:
+    from scanners.workspace import load_workspace
+
+    return staged_pr_scan(load_workspace(Path(directory)), scanned_at, use_llm=True)
+
+
+class PullRequestSource:
+    """``GET /pr/{owner}/{repo}/{number}``: the App's PR pipeline, the report stored like any other."""
+
+    def provisional(self, identifier: Identifier) -> ArtifactFindings:
+        return ArtifactFindings(evidence_level=0, tiers_completed=[])
+
+    async def deep_scan(self, identifier: Identifier, context: SourceContext, scanned_at: datetime) -> ScanOutcome:
+        repository, number = identifier.name, int(identifier.version or 0)
+        client: GitHubClient = await context.github.client_for_repository(repository)
+        with tempfile.TemporaryDirectory(prefix="watchpost-pr-") as temp:
+            directory = Path(temp) / "workspace"
+            try:
+                await fetch_pull_request_workspace(client, repository, number, directory)
+            except FetchError as exc:
+                cause = exc.__cause__
+                raise _github_error(f"pull request {repository}#{number}", cause if cause is not None else exc) from exc
+            except (gidgethub.GitHubException, RateLimitedError) as exc:
+                raise _github_error(f"pull request {repository}#{number}", exc) from exc
+            staged = await context.cpu(_scan_workspace, str(directory), scanned_at)
+            metadata = json.loads((directory / "metadata.json").read_text(encoding="utf-8"))
+        login = ((metadata.get("pull_request") or {}).get("user") or {}).get("login")
+        node = f"pr:{identifier.key}"
+        edges = [Edge(source=node, target=f"repo:{repository.lower()}", relation="in_repository")]
+        if login:
+            edges.append(Edge(source=node, target=f"contributor:github:{str(login).lower()}", relation="authored_by"))
+        return _outcome(staged, edges)

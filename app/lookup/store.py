@@ -1,0 +1,190 @@
+"""Reading and writing lookup answers, graph edges and webhook subscriptions (SQLite and
+PostgreSQL alike). Writes are single statements with ``ON CONFLICT`` so concurrent scans of one
+artifact, on several replicas, cannot produce two records."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import deque
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Engine, and_, func, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import Session
+
+from app.lookup.identifiers import Identifier
+from app.tables import ArtifactReport, ArtifactState, GraphEdge, WebhookSubscription, utcnow
+from scanners.artifacts import Edge
+from scanners.models import ScanReport
+
+MAX_NODE_LENGTH = 1000
+MAX_GRAPH_NODES = 500
+
+
+def _insert(engine: Engine):
+    return sqlite_insert if engine.dialect.name == "sqlite" else pg_insert
+
+
+def _row_values(identifier: Identifier, report: ScanReport, state: str, error: str | None) -> dict[str, Any]:
+    now = utcnow()
+    return {
+        "origin": identifier.origin.value, "key": identifier.key, "name": identifier.name, "version": identifier.version,
+        "state": state, "score": report.score, "verdict": report.verdict.value, "confidence": report.confidence.value,
+        "threat_count": len(report.threats), "report": json.loads(report.model_dump_json()), "error": error,
+        "scanned_at": report.scanned_at.replace(tzinfo=None), "updated_at": now,
+    }
+
+
+def get_record(engine: Engine, origin: str, key: str) -> ArtifactReport | None:
+    with Session(engine) as session:
+        return session.execute(select(ArtifactReport).where(ArtifactReport.origin == origin, ArtifactReport.key == key)).scalars().first()
+
+
+def save_provisional(engine: Engine, identifier: Identifier, report: ScanReport) -> bool:
+    """Store a provisional answer unless a record exists already; True when it was stored."""
+    values = _row_values(identifier, report, ArtifactState.PENDING, None)
+    statement = _insert(engine)(ArtifactReport).values(**values).on_conflict_do_nothing(index_elements=["origin", "key"])
+    with engine.begin() as connection:
+        return connection.execute(statement).rowcount == 1
+
+
+def save_report(engine: Engine, identifier: Identifier, report: ScanReport, state: str = ArtifactState.COMPLETE,
+                error: str | None = None, edges: list[Edge] | None = None) -> None:
+    """Store the deep scan's answer (replacing whatever was there) and the edges it saw."""
+    values = _row_values(identifier, report, state, error)
+    insert = _insert(engine)(ArtifactReport).values(**values)
+    statement = insert.on_conflict_do_update(index_elements=["origin", "key"], set_={k: insert.excluded[k] for k in values if k not in ("origin", "key")})
+    with engine.begin() as connection:
+        connection.execute(statement)
+        _add_edges(engine, connection, edges or [])
+
+
+def mark_not_found(engine: Engine, identifier: Identifier, reason: str) -> None:
+    with engine.begin() as connection:
+        connection.execute(update(ArtifactReport).where(ArtifactReport.origin == identifier.origin.value, ArtifactReport.key == identifier.key)
+                           .values(state=ArtifactState.NOT_FOUND, error=reason[:2000], updated_at=utcnow()))
+
+
+def mark_failed(engine: Engine, identifier: Identifier, reason: str) -> None:
+    """The deep scan gave up. A provisional answer becomes ``failed`` (never safe, saying why); a
+    complete answer from an earlier scan stays, with the error noted."""
+    where = (ArtifactReport.origin == identifier.origin.value, ArtifactReport.key == identifier.key)
+    now = utcnow()
+    with engine.begin() as connection:
+        connection.execute(update(ArtifactReport).where(*where, ArtifactReport.state.in_([ArtifactState.PENDING, ArtifactState.FAILED]))  # type: ignore[attr-defined]
+                           .values(state=ArtifactState.FAILED, error=reason[:2000], updated_at=now))
+        connection.execute(update(ArtifactReport).where(*where, ArtifactReport.state == ArtifactState.COMPLETE)
+                           .values(error=reason[:2000], updated_at=now))
+
+
+def _edge_digest(edge: Edge) -> str:
+    return hashlib.sha256(f"{edge.source}\n{edge.target}\n{edge.relation}".encode()).hexdigest()
+
+
+def _add_edges(engine: Engine, connection: Any, edges: list[Edge]) -> None:
+    now = utcnow()
+    rows = [
+        {"digest": _edge_digest(edge), "source": edge.source, "target": edge.target, "relation": edge.relation[:64], "seen_at": now}
+        for edge in edges
+        if len(edge.source) <= MAX_NODE_LENGTH and len(edge.target) <= MAX_NODE_LENGTH and edge.source != edge.target
+    ]
+    if rows:
+        insert = _insert(engine)(GraphEdge)
+        connection.execute(insert.on_conflict_do_update(index_elements=["digest"], set_={"seen_at": insert.excluded.seen_at}), rows)
+
+
+@dataclass(frozen=True, slots=True)
+class ListQuery:
+    origin: str | None = None
+    verdict: str | None = None
+    confidence: str | None = None
+    min_score: int | None = None
+    max_score: int | None = None
+    has_threats: bool | None = None
+    q: str | None = None
+    sort: str = "scanned_at"
+    order: str = "desc"
+    limit: int = 50
+    offset: int = 0
+
+
+_SORT_COLUMNS = {"scanned_at": ArtifactReport.scanned_at, "score": ArtifactReport.score, "origin": ArtifactReport.origin, "identifier": ArtifactReport.key}
+
+
+def list_records(engine: Engine, query: ListQuery) -> tuple[int, list[ArtifactReport]]:
+    conditions = [ArtifactReport.state != ArtifactState.NOT_FOUND]
+    if query.origin:
+        conditions.append(ArtifactReport.origin == query.origin)
+    if query.verdict:
+        conditions.append(ArtifactReport.verdict == query.verdict)
+    if query.confidence:
+        conditions.append(ArtifactReport.confidence == query.confidence)
+    if query.min_score is not None:
+        conditions.append(ArtifactReport.score >= query.min_score)
+    if query.max_score is not None:
+        conditions.append(ArtifactReport.score <= query.max_score)
+    if query.has_threats is not None:
+        conditions.append(ArtifactReport.threat_count > 0 if query.has_threats else ArtifactReport.threat_count == 0)
+    if query.q:
+        pattern = "%" + query.q.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        conditions.append(or_(func.lower(ArtifactReport.key).like(pattern, escape="\\"), func.lower(ArtifactReport.name).like(pattern, escape="\\")))
+    column = _SORT_COLUMNS[query.sort]
+    ordering = [column.desc() if query.order == "desc" else column.asc(), ArtifactReport.id.desc()]  # type: ignore[union-attr]
+    where = and_(*conditions)
+    with Session(engine) as session:
+        total = session.execute(select(func.count()).select_from(ArtifactReport).where(where)).scalar_one()
+        rows = session.execute(select(ArtifactReport).where(where).order_by(*ordering).limit(query.limit).offset(query.offset)).scalars().all()
+    return int(total), list(rows)
+
+
+def graph(engine: Engine, node: str, depth: int) -> tuple[list[str], list[GraphEdge]]:
+    """Nodes and edges within ``depth`` hops of ``node`` (either direction), at most
+    ``MAX_GRAPH_NODES`` nodes, breadth first so the nearest relations are kept."""
+    seen = {node}
+    edges: dict[int, GraphEdge] = {}
+    frontier = deque([node])
+    with Session(engine) as session:
+        for _ in range(depth):
+            if not frontier:
+                break
+            current = list(frontier)
+            frontier.clear()
+            for start in range(0, len(current), 200):
+                batch = current[start : start + 200]
+                found = session.execute(select(GraphEdge).where(or_(GraphEdge.source.in_(batch), GraphEdge.target.in_(batch))).limit(5000)).scalars().all()  # type: ignore[attr-defined]
+                for edge in found:
+                    for neighbour in (edge.source, edge.target):
+                        if neighbour not in seen:
+                            if len(seen) >= MAX_GRAPH_NODES:
+                                continue
+                            seen.add(neighbour)
+                            frontier.append(neighbour)
+                    if edge.source in seen and edge.target in seen:
+                        edges[edge.id] = edge  # type: ignore[index]
+    return sorted(seen), sorted(edges.values(), key=lambda e: (e.source, e.target, e.relation))
+
+
+def add_subscription(engine: Engine, identifier: Identifier, url: str, tolerance: str) -> None:
+    with Session(engine) as session:
+        session.add(WebhookSubscription(origin=identifier.origin.value, key=identifier.key, url=url, tolerance=tolerance))
+        session.commit()
+
+
+def take_subscriptions(engine: Engine, origin: str, key: str) -> list[WebhookSubscription]:
+    """Claim the subscriptions waiting for this artifact (each fires once)."""
+    now = utcnow()
+    with Session(engine) as session:
+        rows = session.execute(select(WebhookSubscription).where(
+            WebhookSubscription.origin == origin, WebhookSubscription.key == key, WebhookSubscription.fired_at.is_(None),  # type: ignore[union-attr]
+        )).scalars().all()
+        taken = []
+        for row in rows:
+            claimed = session.execute(update(WebhookSubscription).where(WebhookSubscription.id == row.id, WebhookSubscription.fired_at.is_(None))  # type: ignore[union-attr]
+                                      .values(fired_at=now))
+            if claimed.rowcount == 1:
+                taken.append(row)
+        session.commit()
+        return taken
