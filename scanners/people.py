@@ -12,8 +12,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from scanners.artifacts import ArtifactFindings, Edge
-from scanners.models import Tier
+from scanners.artifacts import ArtifactFindings, ArtifactThreat, Edge, threat
+from scanners.models import Severity, Tier
 from scanners.tier1 import run_tier1
 from scanners.workspace import PRSnapshot, snapshot_from_parts
 
@@ -52,11 +52,17 @@ def contributor_findings(login: str, evidence: dict[str, Any], analysed_at: date
         return ArtifactFindings(evidence_gaps=[*gaps, f"tier 1 could not run: {result.skip_reason}"], complete=False,
                                 evidence_level=0, tiers_completed=[], tiers_skipped={"tier1": result.skip_reason or "no data"})
     identity = CONTRIBUTOR_FLOOR + CONTRIBUTOR_SPAN * result.identity
+    threats = list(result.threats)
+    # An agent told "suspicious" must see why: a days-old account is the usual reason, and tier 1
+    # carries it as a signal only (in a PR it is context, here it is the finding).
+    young = next((signal for signal in result.signals if signal.name == "account_age" and signal.effect <= -20), None)
+    if young is not None:
+        threats.append(threat(ArtifactThreat.YOUNG_ARTIFACT, Severity.LOW, f"GitHub account {young.detail}", "contributor/young-account", tier=Tier.TIER1))
     level = 3.0 if "author" in evidence and "author_events" in evidence else 2.0 if "author" in evidence else 1.0
     edges = [Edge(source=f"contributor:github:{login.lower()}", target=f"contributor:github:{(org.get('login') or '').lower()}", relation="member_of")
              for org in evidence.get("author_orgs") or [] if isinstance(org, dict) and org.get("login")]
     return ArtifactFindings(
-        threats=result.threats, signals=result.signals, evidence_gaps=gaps, edges=edges, evidence_level=level,
+        threats=threats, signals=result.signals, evidence_gaps=gaps, edges=edges, evidence_level=level,
         measured={"identity": identity}, tiers_completed=[Tier.TIER1], tiers_skipped={"tier2": "a contributor has no content", "tier3": "not triggered"},
     )
 

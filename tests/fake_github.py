@@ -46,6 +46,10 @@ class FakeGitHub:
     contents: dict[tuple[str, str, str], str] = field(default_factory=dict)  # (repo, path, ref) -> text
     check_runs: dict[int, dict[str, Any]] = field(default_factory=dict)
     installation_repositories: dict[int, list[str]] = field(default_factory=dict)  # installation id -> full names
+    commits: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)  # (repo, sha) -> commit body
+    commit_diffs: dict[tuple[str, str], str] = field(default_factory=dict)
+    tarballs: dict[tuple[str, str], bytes] = field(default_factory=dict)  # (repo, ref or "HEAD") -> .tar.gz bytes
+    repos: dict[str, dict[str, Any]] = field(default_factory=dict)  # full name -> GET /repos body
     comments: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # "repo#number" -> comments
     faults: list[tuple[str, int, dict[str, str]]] = field(default_factory=list)  # (path prefix, status, headers), used once each
     delays: dict[str, float] = field(default_factory=dict)  # path prefix -> seconds before answering
@@ -58,6 +62,19 @@ class FakeGitHub:
     _next_id: int = 1000
 
     # -- seeding ---------------------------------------------------------------------------
+
+    def add_commit(self, repo: str, sha: str, *, author: str | None = "octocat", message: str = "Fix all the bugs", diff: str = "",
+                   date: str = "2026-01-20T10:00:00Z") -> dict[str, Any]:
+        body = copy.deepcopy(rest_body("repos_get_commit.json"))
+        body["sha"] = sha
+        body["commit"]["message"] = message
+        body["commit"]["author"]["date"] = date
+        body["author"] = dict(body["author"], login=author) if author else None
+        self.commits[(repo, sha)] = body
+        self.commit_diffs[(repo, sha)] = diff
+        if author and author not in self.users:
+            self.users[author] = dict(rest_body("users_get_by_username.json"), login=author)
+        return body
 
     def add_pull_request(self, repo: str, number: int, *, title: str = "Amazing new feature", body: str = "", author: str = "octocat",
                          head_sha: str = "6dcb09b5b57875f334f61aebed695e2e4193db5e", diff: str = "", files: list[dict[str, Any]] | None = None,
@@ -99,6 +116,9 @@ class FakeGitHub:
         routes.add_get("/repos/{owner}/{repo}/pulls/{number}/files", self._files)
         routes.add_get("/repos/{owner}/{repo}/pulls/{number}/reviews", self._reviews)
         routes.add_get("/repos/{owner}/{repo}/commits", self._commits)
+        routes.add_get("/repos/{owner}/{repo}/commits/{sha}", self._commit)
+        routes.add_get("/repos/{owner}/{repo}/tarball/{ref:.*}", self._tarball)
+        routes.add_get("/repos/{owner}/{repo}", self._repo)
         routes.add_get("/repos/{owner}/{repo}/contents/{path:.*}", self._contents)
         routes.add_post("/repos/{owner}/{repo}/check-runs", self._create_check_run)
         routes.add_get("/repos/{owner}/{repo}/commits/{ref}/check-runs", self._list_check_runs)
@@ -196,6 +216,29 @@ class FakeGitHub:
                 return web.json_response({"message": "Sorry, the diff exceeded the maximum number of files (300).", "errors": [{"resource": "PullRequest", "field": "diff", "code": "too_large"}]}, status=406)
             return web.Response(text=self.diffs[key], content_type="text/plain")
         return self._json(request, self.pulls[key])
+
+    async def _commit(self, request: web.Request) -> web.Response:
+        repo = f"{request.match_info['owner']}/{request.match_info['repo']}"
+        sha = request.match_info["sha"]
+        match = next((key for key in self.commits if key[0] == repo and key[1].startswith(sha.lower())), None)
+        if match is None:
+            return web.json_response({"message": "No commit found for SHA: " + sha}, status=422 if len(sha) < 40 else 404)
+        if "diff" in request.headers.get("Accept", ""):
+            return web.Response(text=self.commit_diffs[match], content_type="text/plain")
+        return self._json(request, self.commits[match])
+
+    async def _tarball(self, request: web.Request) -> web.Response:
+        repo = f"{request.match_info['owner']}/{request.match_info['repo']}"
+        ref = request.match_info["ref"] or "HEAD"
+        data = self.tarballs.get((repo, ref)) or self.tarballs.get((repo, "HEAD"))
+        if data is None:
+            return web.json_response({"message": "Not Found"}, status=404)
+        return web.Response(body=data, content_type="application/x-gzip")
+
+    async def _repo(self, request: web.Request) -> web.Response:
+        repo = f"{request.match_info['owner']}/{request.match_info['repo']}"
+        body = self.repos.get(repo)
+        return self._json(request, body) if body else web.json_response({"message": "Not Found"}, status=404)
 
     async def _files(self, request: web.Request) -> web.Response:
         return self._paged(request, self.files.get(self._key(request), []))

@@ -9,6 +9,7 @@ suspicious or dangerous (an agent must never be told "dangerous" without the rea
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from html import escape
 from typing import Literal
@@ -55,6 +56,13 @@ def lookup_answer(report: ScanReport, url: str, *, details: bool) -> LookupAnswe
     elif report.verdict in (Verdict.SUSPICIOUS, Verdict.DANGEROUS):
         answer.threats = list(report.threats)
     return answer
+
+
+def answer_json(answer: BaseModel) -> bytes:
+    """JSON without the top-level fields a plain answer leaves out (nested nulls such as an
+    unmeasured sub-score stay: they say "not assessed")."""
+    data = answer.model_dump(mode="json")
+    return json.dumps({k: v for k, v in data.items() if v is not None}, separators=(",", ":")).encode("utf-8")
 
 
 def answer_headers(report: ScanReport) -> dict[str, str]:

@@ -85,7 +85,7 @@ def make_webhook_event_handler(engine: Engine, queue: JobQueue, secret: bytes, p
         payload = job.payload
         url = str(payload.get("url") or "")
         try:
-            await validate_webhook_url(url, allow_private=fetcher.allow_private)
+            await validate_webhook_url(url)
         except WebhookRefused as exc:
             raise PermanentJobError(f"webhook refused at delivery: {exc}") from exc
         body = render_event(payload, public_url)

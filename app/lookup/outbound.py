@@ -49,7 +49,7 @@ def is_loopback_http(url: str) -> bool:
     return parts.scheme == "http" and (parts.hostname or "") in ("localhost", "127.0.0.1")
 
 
-async def validate_webhook_url(url: str, *, allow_private: bool = False) -> str:
+async def validate_webhook_url(url: str) -> str:
     """The URL as given when acceptable, else ``WebhookRefused`` saying why."""
     if len(url) > 2048:
         raise WebhookRefused("webhook URL longer than 2048 characters")
@@ -58,11 +58,11 @@ async def validate_webhook_url(url: str, *, allow_private: bool = False) -> str:
         raise WebhookRefused("webhook URLs carry no credentials")
     if is_loopback_http(url):
         return url
-    if parts.scheme != "https" and not (allow_private and parts.scheme == "http"):
+    if parts.scheme != "https":
         raise WebhookRefused("webhook must be https://…, http://localhost… or http://127.0.0.1…")
     if not parts.hostname:
         raise WebhookRefused("webhook URL has no host")
-    if not allow_private and not await host_is_public(parts.hostname):
+    if not await host_is_public(parts.hostname):
         raise WebhookRefused(f"webhook host {parts.hostname} does not resolve to public addresses only")
     return url
 

@@ -18,7 +18,6 @@ from pydantic import BaseModel, ValidationError, field_validator
 from app.http_errors import json_error
 from app.lookup import store
 from app.lookup.answers import (
-    BulkAnswer,
     BulkRequest,
     BulkResult,
     EmailAnswer,
@@ -28,6 +27,7 @@ from app.lookup.answers import (
     ListAnswer,
     ListedArtifact,
     answer_headers,
+    answer_json,
     badge_svg,
     lookup_answer,
     simple_text,
@@ -118,12 +118,13 @@ class LookupRoutes:
             headers["Cache-Control"] = "max-age=300"
             return web.Response(text=badge_svg(report), content_type="image/svg+xml", headers=headers)
         answer = lookup_answer(report, self.url_for(request, report.origin, key), details=params.details)
-        return web.Response(body=answer.model_dump_json(exclude_none=True), content_type="application/json", headers=headers)
+        return web.Response(body=answer_json(answer), content_type="application/json", headers=headers)
 
     async def _checked_webhook(self, webhook: str | None) -> str | None:
         if webhook is None:
             return None
-        return await validate_webhook_url(webhook, allow_private=self.allow_private)
+        # Webhooks are strict even in a lab setup: the URL comes from whoever calls the API.
+        return await validate_webhook_url(webhook)
 
     async def _answer(self, request: web.Request, identifier: Identifier) -> web.Response:
         try:
@@ -205,7 +206,9 @@ class LookupRoutes:
             first = exc.errors()[0]
             return json_error(400, f"invalid bulk request at {'.'.join(str(p) for p in first['loc']) or 'body'}: {first['msg']}")
         results = await asyncio.gather(*(self._bulk_one(request, item.origin, item.identifier, item.webhook, bulk.tolerance) for item in bulk.lookups))
-        return web.Response(body=BulkAnswer(results=list(results)).model_dump_json(exclude_none=True), content_type="application/json")
+        items = [{k: v for k, v in {**r.model_dump(mode="json", exclude={"result"}), "result": json.loads(answer_json(r.result)) if r.result else None}.items()
+                  if v is not None} for r in results]
+        return web.Response(body=json.dumps({"results": items}), content_type="application/json")
 
     async def _bulk_one(self, request: web.Request, origin: str, text: str, webhook: str | None, tolerance: Tolerance) -> BulkResult:
         try:
@@ -262,7 +265,7 @@ class LookupRoutes:
             nodes=[GraphNode(id=node, origin=node.split(":", 1)[0], identifier=node.split(":", 1)[1], **scored.get(node, {})) for node in nodes],
             edges=[GraphEdgeOut(source=e.source, target=e.target, relation=e.relation) for e in edges],
         )
-        return web.Response(body=answer.model_dump_json(exclude_none=True), content_type="application/json")
+        return web.Response(body=answer_json(answer), content_type="application/json")
 
 
 def _scores_for(engine: Any, nodes: list[str]) -> dict[str, dict[str, Any]]:

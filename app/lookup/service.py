@@ -118,6 +118,7 @@ class LookupService:
                 await asyncio.to_thread(fire_subscriptions, self.engine, self.queue, identifier.origin.value, identifier.key)
         if full and queued:
             record = await self._wait_for_deep_scan(identifier, answered_before)
+            queued = False  # what is answered now is the deep scan's own result
         if record is None:
             raise DeepScanTimeout("the deep scan has not stored an answer yet")
         if record.state == ArtifactState.NOT_FOUND:

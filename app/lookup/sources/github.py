@@ -14,7 +14,13 @@ import gidgethub
 from app.github.client import GitHubClient, RateLimitedError
 from app.github.pr_fetcher import FetchError, fetch_author_evidence, fetch_pull_request_workspace
 from app.lookup.identifiers import Identifier
-from app.lookup.sources.base import ArtifactNotFound, ScanOutcome, SourceContext, SourceError
+from app.lookup.sources.base import (
+    ArtifactNotFound,
+    ScanOutcome,
+    SourceContext,
+    SourceError,
+    SourceUnavailable,
+)
 from scanners.artifacts import ArtifactFindings, Edge, report_for_artifact
 from scanners.models import ScanReport, Tolerance
 from scanners.people import commit_edges, commit_snapshot, contributor_findings
@@ -26,6 +32,8 @@ def _github_error(what: str, exc: Exception) -> SourceError:
     status = int(getattr(exc, "status_code", 0) or 0)
     if status in (404, 410, 451):
         return ArtifactNotFound(f"{what} not found on GitHub")
+    if status in (401, 403):
+        return SourceUnavailable(f"GitHub refused {what} ({status}): set WATCHPOST_GITHUB_TOKEN or install the App on the repository")
     return SourceError(f"GitHub refused {what}: {type(exc).__name__} {status or ''}".strip())
 
 
