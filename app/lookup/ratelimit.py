@@ -13,9 +13,8 @@ import time
 
 from aiohttp import web
 from limits import RateLimitItem, parse
-from limits.aio.storage import MemoryStorage, Storage
+from limits.aio.storage import MemoryStorage, RedisStorage, Storage
 from limits.aio.strategies import SlidingWindowCounterRateLimiter
-from limits.storage import storage_from_string
 
 from app.http_errors import json_error
 
@@ -31,9 +30,8 @@ def parse_rate(text: str) -> RateLimitItem:
 
 def make_storage(redis_url: str | None) -> Storage:
     if redis_url:
-        storage = storage_from_string(f"async+{redis_url}" if not redis_url.startswith("async+") else redis_url)
-        assert isinstance(storage, Storage)
-        return storage
+        # redis-py's asyncio client (the [redis] extra), not coredis: one Redis client library.
+        return RedisStorage(redis_url.removeprefix("async+"), implementation="redispy", key_prefix="watchpost-ratelimit")
     return MemoryStorage()
 
 

@@ -176,7 +176,7 @@ def add_subscription(engine: Engine, identifier: Identifier, url: str, tolerance
 def take_subscriptions(engine: Engine, origin: str, key: str) -> list[WebhookSubscription]:
     """Claim the subscriptions waiting for this artifact (each fires once)."""
     now = utcnow()
-    with Session(engine) as session:
+    with Session(engine, expire_on_commit=False) as session:
         rows = session.execute(select(WebhookSubscription).where(
             WebhookSubscription.origin == origin, WebhookSubscription.key == key, WebhookSubscription.fired_at.is_(None),  # type: ignore[union-attr]
         )).scalars().all()
