@@ -115,19 +115,22 @@ class GuardedFetcher:
         if self._session is not None:
             await self._session.close()
 
-    async def get(self, url: str, *, accept: str = "text/html,application/xhtml+xml,text/plain;q=0.8,*/*;q=0.5") -> Fetched:
+    async def get(self, url: str, *, accept: str = "text/html,application/xhtml+xml,text/plain;q=0.8,*/*;q=0.5",
+                  max_bytes: int | None = None, timeout: float | None = None) -> Fetched:
+        limit = max_bytes or self.max_bytes
+        total = timeout or self.timeout
         redirects: list[str] = []
         current = url
         for _ in range(MAX_REDIRECTS + 1):
             check_url(current, allow_private=self.allow_private)
             try:
                 async with self.session().get(current, allow_redirects=False, headers={"Accept": accept},
-                                              timeout=aiohttp.ClientTimeout(total=self.timeout)) as response:
+                                              timeout=aiohttp.ClientTimeout(total=total)) as response:
                     if response.status in (301, 302, 303, 307, 308) and response.headers.get("Location"):
                         redirects.append(current)
                         current = urljoin(current, response.headers["Location"])
                         continue
-                    body, truncated = await _read_limited(response, self.max_bytes)
+                    body, truncated = await _read_limited(response, limit)
                     return Fetched(url=current, requested_url=url, status=response.status,
                                    headers={k.lower(): v for k, v in response.headers.items()}, body=body, truncated=truncated, redirects=redirects)
             except aiohttp.ClientConnectorError as exc:
@@ -135,7 +138,7 @@ class GuardedFetcher:
                     raise FetchRefused(str(exc.os_error)) from None
                 raise FetchFailed(f"cannot connect to {urlsplit(current).hostname}: {exc.os_error}") from None
             except TimeoutError:
-                raise FetchFailed(f"no answer from {urlsplit(current).hostname} within {self.timeout:.0f} s") from None
+                raise FetchFailed(f"no answer from {urlsplit(current).hostname} within {total:.0f} s") from None
             except aiohttp.ClientError as exc:
                 raise FetchFailed(f"fetching {urlsplit(current).hostname} failed: {type(exc).__name__}") from None
         raise FetchFailed(f"more than {MAX_REDIRECTS} redirects")

@@ -5,9 +5,13 @@ from __future__ import annotations
 from app.lookup.identifiers import Origin
 from app.lookup.sources.base import Source
 from app.lookup.sources.github import CommitSource, ContributorSource, PullRequestSource
+from app.lookup.sources.packages import PackageSource
 
 SOURCES: dict[Origin, Source] = {
     Origin.CONTRIBUTOR: ContributorSource(),
     Origin.COMMIT: CommitSource(),
     Origin.PR: PullRequestSource(),
+    Origin.NPM: PackageSource("npm"),
+    Origin.PYPI: PackageSource("pypi"),
+    Origin.CRATE: PackageSource("crate"),
 }

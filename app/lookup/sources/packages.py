@@ -1,0 +1,194 @@
+"""npm, PyPI and crate lookups: registry metadata and the published artifact itself, downloaded
+within a size limit, verified against the registry's digest, unpacked in memory and analysed by
+``scanners.packages`` in a worker process.
+
+Registry URLs come from settings or the operator's npm / pip configuration (``registries.py``).
+An artifact on the registry's own host is fetched directly; one elsewhere (a files CDN, a
+redirect target) goes through the SSRF guard, so registry metadata cannot point a download at an
+internal address.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from datetime import datetime
+from typing import Any
+from urllib.parse import quote, urljoin, urlsplit
+
+import aiohttp
+
+from app.lookup.fetch import FetchFailed, FetchRefused
+from app.lookup.identifiers import Identifier
+from app.lookup.registries import crates_base, npm_registry, pypi_json_base
+from app.lookup.sources.base import ArtifactNotFound, ScanOutcome, SourceContext, SourceError
+from scanners.artifacts import ArtifactFindings, report_for_artifact
+from scanners.packages import (
+    ArtifactChoice,
+    analyze_package,
+    choose_artifact_url,
+    provisional_package_findings,
+    snapshot_from_crates,
+    snapshot_from_npm,
+    snapshot_from_pypi,
+)
+from scanners.packages.archive import extract_archive
+
+USER_AGENT = "watchpost-lookup (self-hosted trust checks)"
+MAX_METADATA_BYTES = 64 * 1024 * 1024  # large npm packuments are tens of MB
+
+
+def analyse_package_in_process(ecosystem: str, metadata: dict[str, Any], version: str | None, artifact: bytes | None,
+                               kind: str | None, analysed_at: datetime, download_gap: str | None) -> tuple[str, str, str | None]:
+    """In a worker process: unpack, build the snapshot, analyse. Returns (findings JSON, name,
+    resolved version)."""
+    extracted = extract_archive(artifact) if artifact is not None else None
+    if ecosystem == "npm":
+        snapshot = snapshot_from_npm(metadata, version, extracted, analysed_at)
+    elif ecosystem == "pypi":
+        snapshot = snapshot_from_pypi(metadata, version, extracted, analysed_at, artifact_kind=kind)  # type: ignore[arg-type]
+    else:
+        snapshot = snapshot_from_crates(metadata, version, extracted, analysed_at)
+    findings = analyze_package(snapshot)
+    if extracted is not None and not extracted.files:
+        # A published artifact with nothing in it (or nothing readable) is not evidence of safety.
+        findings.complete = False
+        findings.evidence_gaps.append("the downloaded artifact holds no readable files")
+    if download_gap:
+        findings.evidence_gaps.append(download_gap)
+        # The artifact exists but was not analysed (download failed, digest mismatch, too large):
+        # what would have run at install time is unknown, so the answer is incomplete.
+        findings.complete = False
+    return findings.model_dump_json(), snapshot.name, snapshot.version
+
+
+class PackageSource:
+    def __init__(self, ecosystem: str) -> None:
+        self.ecosystem = ecosystem
+
+    def provisional(self, identifier: Identifier) -> ArtifactFindings:
+        return provisional_package_findings(self.ecosystem, identifier.name)  # type: ignore[arg-type]
+
+    # -- registry reads ---------------------------------------------------------------------
+
+    def metadata_url(self, identifier: Identifier, context: SourceContext) -> str:
+        if self.ecosystem == "npm":
+            return f"{npm_registry(context.settings)}/{quote(identifier.name, safe='@')}"
+        if self.ecosystem == "pypi":
+            return f"{pypi_json_base(context.settings)}/pypi/{quote(identifier.name)}/json"
+        return f"{crates_base(context.settings)}/api/v1/crates/{quote(identifier.name)}"
+
+    async def _get(self, context: SourceContext, url: str, limit: int, accept: str) -> bytes:
+        try:
+            async with context.session.get(url, headers={"Accept": accept, "User-Agent": USER_AGENT},
+                                           timeout=aiohttp.ClientTimeout(total=max(30.0, context.settings.fetch_timeout_seconds * 3))) as response:
+                if response.status in (404, 410):
+                    raise ArtifactNotFound(f"{self.ecosystem} has no {urlsplit(url).path.rsplit('/', 1)[-1] or 'such package'}")
+                if response.status >= 400:
+                    raise SourceError(f"the {self.ecosystem} registry answered {response.status}")
+                if response.content_length is not None and response.content_length > limit:
+                    raise SourceError(f"{self.ecosystem} answer of {response.content_length} bytes exceeds the {limit}-byte limit")
+                body = await response.content.read(limit + 1)
+                if len(body) > limit:
+                    raise SourceError(f"{self.ecosystem} answer exceeds the {limit}-byte limit")
+                return body
+        except aiohttp.ClientError as exc:
+            raise SourceError(f"cannot reach the {self.ecosystem} registry: {type(exc).__name__}") from exc
+        except TimeoutError as exc:
+            raise SourceError(f"the {self.ecosystem} registry did not answer in time") from exc
+
+    async def _download(self, context: SourceContext, choice: ArtifactChoice, metadata_url: str) -> bytes:
+        """Same host as the registry: fetched directly, redirects followed by hand; any other host
+        (a files CDN, a redirect target) through the SSRF guard."""
+        url = urljoin(metadata_url, choice.url) if self.ecosystem == "crate" else choice.url
+        limit = context.settings.artifact_max_bytes
+        registry_host = urlsplit(metadata_url).hostname
+        for _ in range(5):
+            if urlsplit(url).hostname != registry_host:
+                return await self._guarded_download(context, url, limit)
+            try:
+                async with context.session.get(url, allow_redirects=False, headers={"User-Agent": USER_AGENT},
+                                               timeout=aiohttp.ClientTimeout(total=120)) as response:
+                    if response.status in (301, 302, 303, 307, 308) and response.headers.get("Location"):
+                        url = urljoin(url, response.headers["Location"])
+                        continue
+                    if response.status >= 400:
+                        raise SourceError(f"artifact download answered {response.status}")
+                    body = await response.content.read(limit + 1)
+            except aiohttp.ClientError as exc:
+                raise SourceError(f"artifact download failed: {type(exc).__name__}") from exc
+            except TimeoutError as exc:
+                raise SourceError("artifact download timed out") from exc
+            if len(body) > limit:
+                raise SourceError(f"artifact larger than the {limit}-byte limit (WATCHPOST_ARTIFACT_MAX_BYTES)")
+            return body
+        raise SourceError("artifact download redirected too often")
+
+    async def _guarded_download(self, context: SourceContext, url: str, limit: int) -> bytes:
+        try:
+            fetched = await context.page_fetcher.get(url, accept="application/octet-stream", max_bytes=limit, timeout=120.0)
+        except (FetchRefused, FetchFailed) as exc:
+            raise SourceError(f"artifact download refused or failed: {exc}") from exc
+        if fetched.status >= 400:
+            raise SourceError(f"artifact download answered {fetched.status}")
+        if fetched.truncated:
+            raise SourceError(f"artifact larger than the {limit}-byte limit (WATCHPOST_ARTIFACT_MAX_BYTES)")
+        return fetched.body
+
+    # -- the deep scan ----------------------------------------------------------------------
+
+    async def deep_scan(self, identifier: Identifier, context: SourceContext, scanned_at: datetime) -> ScanOutcome:
+        metadata_url = self.metadata_url(identifier, context)
+        raw = await self._get(context, metadata_url, MAX_METADATA_BYTES, "application/json")
+        try:
+            metadata = json.loads(raw)
+        except ValueError as exc:
+            raise SourceError(f"the {self.ecosystem} registry answered something that is not JSON") from exc
+        if not isinstance(metadata, dict):
+            raise SourceError(f"the {self.ecosystem} registry answered an unexpected JSON shape")
+        choice = choose_artifact_url(self.ecosystem, metadata, identifier.version)  # type: ignore[arg-type]
+        artifact: bytes | None = None
+        gap: str | None = None
+        if choice is None:
+            if identifier.version is not None and not _has_version(self.ecosystem, metadata, identifier.version):
+                raise ArtifactNotFound(f"{self.ecosystem} package {identifier.name} has no version {identifier.version}")
+            gap = None  # nothing downloadable: a metadata-only answer, and its confidence says so
+        else:
+            try:
+                artifact = await self._download(context, choice, metadata_url)
+                verify_digest(artifact, choice)
+            except SourceError as exc:
+                artifact, gap = None, f"artifact not analysed: {exc}"
+        findings_json, name, version = await context.cpu(
+            analyse_package_in_process, self.ecosystem, metadata, identifier.version, artifact, choice.kind if choice else None, scanned_at, gap,
+        )
+        findings = ArtifactFindings.model_validate_json(findings_json)
+        report = report_for_artifact(origin=self.ecosystem, name=name or identifier.name, version=version, findings=findings, scanned_at=scanned_at)
+        return ScanOutcome(report=report, edges=findings.edges, stages=[
+            ("tier1_complete", report), ("tier2_complete", report), ("tier3_complete", report), ("scan_complete", report),
+        ])
+
+
+def _has_version(ecosystem: str, metadata: dict[str, Any], version: str) -> bool:
+    if ecosystem == "npm":
+        return version in (metadata.get("versions") or {}) or version in (metadata.get("dist-tags") or {})
+    if ecosystem == "pypi":
+        return version in (metadata.get("releases") or {})
+    return any(isinstance(v, dict) and str(v.get("num")) == version for v in metadata.get("versions") or [])
+
+
+class DigestMismatch(SourceError):
+    pass
+
+
+def verify_digest(data: bytes, choice: ArtifactChoice) -> None:
+    """Never analyse bytes other than the ones the registry vouches for."""
+    if choice.sha256 and hashlib.sha256(data).hexdigest() != choice.sha256.lower():
+        raise DigestMismatch("artifact sha256 does not match the registry's")
+    if choice.integrity:
+        algorithm, _, expected = choice.integrity.partition("-")
+        if algorithm in ("sha512", "sha384", "sha256") and expected:
+            actual = base64.b64encode(hashlib.new(algorithm, data).digest()).decode()
+            if actual != expected:
+                raise DigestMismatch(f"artifact {algorithm} integrity does not match the registry's")
