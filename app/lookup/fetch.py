@@ -134,7 +134,7 @@ class GuardedFetcher:
                     return Fetched(url=current, requested_url=url, status=response.status,
                                    headers={k.lower(): v for k, v in response.headers.items()}, body=body, truncated=truncated, redirects=redirects)
             except aiohttp.ClientConnectorError as exc:
-                if "non-public address" in str(exc):
+                if "non-public address" in str(exc.os_error):
                     raise FetchRefused(str(exc.os_error)) from None
                 raise FetchFailed(f"cannot connect to {urlsplit(current).hostname}: {exc.os_error}") from None
             except TimeoutError:

@@ -6,6 +6,7 @@ from app.lookup.identifiers import Origin
 from app.lookup.sources.base import Source
 from app.lookup.sources.github import CommitSource, ContributorSource, PullRequestSource
 from app.lookup.sources.packages import PackageSource
+from app.lookup.sources.web import WebSource
 
 SOURCES: dict[Origin, Source] = {
     Origin.CONTRIBUTOR: ContributorSource(),
@@ -14,4 +15,6 @@ SOURCES: dict[Origin, Source] = {
     Origin.NPM: PackageSource("npm"),
     Origin.PYPI: PackageSource("pypi"),
     Origin.CRATE: PackageSource("crate"),
+    Origin.PAGE: WebSource("page"),
+    Origin.DOMAIN: WebSource("domain"),
 }
