@@ -54,7 +54,7 @@ def render_table(report: ScanReport, console: Console) -> None:
     console.print(
         f"[{VERDICT_STYLE[verdict]}] {verdict.value.upper()} [/] score [bold]{report.score}[/]/100 · "
         f"confidence {report.confidence.value} · tolerance {report.tolerance.value} · {report.origin} {report.name}"
-        + (f"#{report.version}" if report.version else "")
+        + ((f"#{report.version}" if report.origin == "pr" else f"@{report.version}") if report.version else "")
     )
     scores = report.sub_scores
     parts = [f"{name} {value:.0f}" if value is not None else f"{name} n/a" for name, value in (("identity", scores.identity), ("behavior", scores.behavior), ("content", scores.content))]
@@ -72,7 +72,7 @@ def render_table(report: ScanReport, console: Console) -> None:
         table.add_column("where")
         table.add_column("detail", overflow="fold")
         for threat in report.threats:
-            where = f"{threat.path}:{threat.line}" if threat.path and threat.line else (threat.path or "PR")
+            where = f"{threat.path}:{threat.line}" if threat.path and threat.line else (threat.path or ("PR" if report.origin == "pr" else "-"))
             detail = threat.detail + (f"\n[dim]{threat.evidence}[/]" if threat.evidence else "")
             table.add_row(f"[{SEVERITY_STYLE[threat.severity]}]{threat.severity.value}[/]", threat.type, where, detail)
         console.print(table)
@@ -214,6 +214,45 @@ def worker_command(concurrency: int | None) -> None:
         await run_workers(settings, engine, stop, concurrency=concurrency or settings.worker_concurrency, lease_seconds=settings.job_lease_seconds)
 
     asyncio.run(main_loop())
+
+
+@main.command("lookup")
+@click.argument("target", metavar="ORIGIN/IDENTIFIER")
+@click.option("--json", "as_json", is_flag=True, help="Print the ScanReport as JSON.")
+@click.option("--tolerance", type=click.Choice([t.value for t in Tolerance]), default=Tolerance.CONSERVATIVE.value, show_default=True)
+@click.option("--fail-on", type=click.Choice(["caution", "suspicious", "dangerous"]), default=None, help="Exit 1 when the verdict is at least this.")
+def lookup_command(target: str, as_json: bool, tolerance: str, fail_on: str | None) -> None:
+    """Deep-scan one artifact here and now: npm/NAME[@VERSION], pypi/…, crate/…, repo/OWNER/REPO,
+    mcp/…, skill/…, domain/HOST, page/HOST/PATH, commit/OWNER/REPO@SHA, contributor/LOGIN,
+    pr/OWNER/REPO/NUMBER."""
+    import asyncio
+
+    from app.lookup.identifiers import IdentifierError
+    from app.lookup.local import lookup_once, parse_target
+    from app.lookup.sources.base import ArtifactNotFound, SourceError
+
+    settings = _settings_or_exit()
+    try:
+        identifier = parse_target(target)
+        report = asyncio.run(lookup_once(settings, identifier, Tolerance(tolerance)))  # type: ignore[arg-type]
+    except IdentifierError as exc:
+        click.echo(f"watchpost: {target}: {exc}", err=True)
+        sys.exit(2)
+    except ArtifactNotFound as exc:
+        click.echo(f"watchpost: {exc}", err=True)
+        sys.exit(2)
+    except (SourceError, LookupError) as exc:
+        click.echo(f"watchpost: the lookup could not complete: {exc}", err=True)
+        sys.exit(2)
+    if as_json:
+        click.echo(report.model_dump_json(indent=2))
+    else:
+        console = Console(highlight=False)
+        if not console.is_terminal:
+            console = Console(highlight=False, width=200)
+        render_table(report, console)
+    if fail_on is not None and report.verdict.rank >= Verdict(fail_on).rank:
+        sys.exit(1)
 
 
 @main.command("rules")

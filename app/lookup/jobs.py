@@ -29,8 +29,8 @@ from app.lookup.outbound import (
     sign,
     validate_webhook_url,
 )
-from app.lookup.sources import SOURCES
 from app.lookup.sources.base import ArtifactNotFound, SourceContext, SourceUnavailable
+from app.lookup.sources.registry import SOURCES
 from app.tables import ArtifactState
 from app.worker import PermanentJobError
 

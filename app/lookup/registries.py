@@ -42,7 +42,9 @@ def _npm_configured_registry() -> str | None:
 
 def npm_registry(settings: Settings) -> str:
     url = _clean(str(settings.npm_registry_url) if settings.npm_registry_url else None)
-    url = url or _clean(os.environ.get("npm_config_registry") or os.environ.get("NPM_CONFIG_REGISTRY"))  # noqa: SIM112 (npm reads the lower-case form) or _npm_configured_registry()
+    # npm itself reads the lower-case variable.
+    from_environment = os.environ.get("npm_config_registry") or os.environ.get("NPM_CONFIG_REGISTRY")  # noqa: SIM112
+    url = url or _clean(from_environment) or _npm_configured_registry()
     if url is None:
         raise SourceUnavailable("no npm registry: set WATCHPOST_NPM_REGISTRY_URL (or configure npm's registry)")
     return url

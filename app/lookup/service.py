@@ -19,7 +19,7 @@ from sqlmodel import Session
 from app.jobs import JobQueue
 from app.lookup import store
 from app.lookup.identifiers import Identifier, Origin
-from app.lookup.sources import SOURCES
+from app.lookup.sources.registry import SOURCES
 from app.tables import ArtifactReport, ArtifactState, utcnow
 from scanners.artifacts import ArtifactFindings, report_for_artifact
 from scanners.models import ScanReport, Tolerance

@@ -1,0 +1,20 @@
+"""The source for each lookup origin (see ``base.Source``)."""
+
+from __future__ import annotations
+
+from app.lookup.identifiers import Origin
+from app.lookup.sources.base import Source
+from app.lookup.sources.github import CommitSource, ContributorSource, PullRequestSource
+from app.lookup.sources.packages import PackageSource
+from app.lookup.sources.web import WebSource
+
+SOURCES: dict[Origin, Source] = {
+    Origin.CONTRIBUTOR: ContributorSource(),
+    Origin.COMMIT: CommitSource(),
+    Origin.PR: PullRequestSource(),
+    Origin.NPM: PackageSource("npm"),
+    Origin.PYPI: PackageSource("pypi"),
+    Origin.CRATE: PackageSource("crate"),
+    Origin.PAGE: WebSource("page"),
+    Origin.DOMAIN: WebSource("domain"),
+}
