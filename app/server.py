@@ -92,7 +92,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> web.Applicat
     app.router.add_post("/webhooks/github", intake.handle)
     app.router.add_routes(make_routes(settings))
     lookups = LookupRoutes(
-        LookupService(engine, queue, wait_seconds=settings.lookup_wait_seconds),
+        LookupService(engine, queue, wait_seconds=settings.lookup_wait_seconds, cache_seconds=settings.lookup_cache_seconds),
         public_url=str(settings.public_url) if settings.public_url else None, allow_private=settings.allow_private_fetch,
     )
 

@@ -58,6 +58,8 @@ class Settings(BaseSettings):
     fetch_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
     artifact_max_bytes: int = Field(default=50 * 1024 * 1024, ge=1024, le=512 * 1024 * 1024)  # package / repository downloads
     webhook_signing_secret: SecretStr | None = None  # default: generated once into the data dir
+    lookup_cache_seconds: float = Field(default=30.0, ge=0, le=3600)  # complete answers kept in memory (0: off)
+    access_log: bool = False  # one log line per HTTP request
 
     redis_url: str | None = None
     npm_registry_url: AnyHttpUrl | None = None

@@ -11,6 +11,7 @@ import ipaddress
 import re
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import lru_cache
 from urllib.parse import quote
 
 
@@ -227,7 +228,13 @@ _PARSERS = {
 }
 
 
+@lru_cache(maxsize=65_536)
 def parse_identifier(origin: str, text: str) -> Identifier:
+    """Parse (cached: agents ask about the same artifacts over and over; errors are not cached)."""
+    return _parse_identifier(origin, text)
+
+
+def _parse_identifier(origin: str, text: str) -> Identifier:
     try:
         kind = Origin(origin)
     except ValueError:

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import web
+from cachetools import LRUCache
 from pydantic import BaseModel, ValidationError, field_validator
 
 from app.http_errors import json_error
@@ -103,6 +104,8 @@ class LookupRoutes:
         self.public_url = public_url.rstrip("/") if public_url else None
         self.allow_private = allow_private
         self.executor = executor
+        self._parsed_queries: LRUCache[str, LookupParams] = LRUCache(maxsize=4096)
+        self._rendered: LRUCache[tuple[Any, ...], tuple[bytes, str, dict[str, str]]] = LRUCache(maxsize=20_000)
 
     # -- rendering --------------------------------------------------------------------------
 
@@ -110,7 +113,21 @@ class LookupRoutes:
         base = self.public_url or f"{request.scheme}://{request.host}"
         return f"{base}/{origin}/{key}"
 
-    def render(self, request: web.Request, report: ScanReport, key: str, params: LookupParams) -> web.Response:
+    def render(self, request: web.Request, report: ScanReport, key: str, params: LookupParams, version: str = "") -> web.Response:
+        # The same stored answer asked the same way renders the same bytes: keep them.
+        cache_key = (version, request.host, params.format, params.details, params.tolerance) if version else None
+        if cache_key is not None:
+            hit = self._rendered.get(cache_key)
+            if hit is not None:
+                body, content_type, headers = hit
+                return web.Response(body=body, content_type=content_type, headers=headers)
+        response = self._render(request, report, key, params)
+        if cache_key is not None:
+            kept = {k: v for k, v in response.headers.items() if k.lower() not in ("content-type", "content-length")}
+            self._rendered[cache_key] = (response.body, response.content_type, kept)  # type: ignore[arg-type]
+        return response
+
+    def _render(self, request: web.Request, report: ScanReport, key: str, params: LookupParams) -> web.Response:
         headers = answer_headers(report)
         if params.format == "simple":
             return web.Response(text=simple_text(report), content_type="text/plain", headers=headers)
@@ -126,9 +143,17 @@ class LookupRoutes:
         # Webhooks are strict even in a lab setup: the URL comes from whoever calls the API.
         return await validate_webhook_url(webhook)
 
+    def _params(self, request: web.Request) -> LookupParams:
+        # Agents repeat the same few query strings: parse each once.
+        cached = self._parsed_queries.get(request.query_string)
+        if cached is None:
+            cached = LookupParams.from_query(request.query)
+            self._parsed_queries[request.query_string] = cached
+        return cached
+
     async def _answer(self, request: web.Request, identifier: Identifier) -> web.Response:
         try:
-            params = LookupParams.from_query(request.query)
+            params = self._params(request)
             webhook = await self._checked_webhook(params.webhook)
         except (QueryError, WebhookRefused) as exc:
             return json_error(400, str(exc))
@@ -138,7 +163,7 @@ class LookupRoutes:
             return json_error(404, str(exc))
         except DeepScanTimeout as exc:
             return json_error(504, str(exc))
-        return self.render(request, result.report, identifier.key, params)
+        return self.render(request, result.report, identifier.key, params, result.version)
 
     # -- handlers ---------------------------------------------------------------------------
 

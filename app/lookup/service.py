@@ -13,6 +13,7 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from cachetools import TTLCache
 from sqlalchemy import Engine
 from sqlmodel import Session
 
@@ -41,6 +42,22 @@ class DeepScanTimeout(Exception):
 class LookupResult:
     report: ScanReport
     queued: bool  # a deep scan was queued by this lookup
+    version: str = ""  # names the stored answer behind it: one version, one rendering per format
+
+
+@dataclass(slots=True)
+class _CachedAnswer:
+    state: str
+    error: str | None
+    version: str
+    report: ScanReport  # conservative, as stored
+    judged: dict[Tolerance, ScanReport]
+
+    def under(self, tolerance: Tolerance) -> ScanReport:
+        report = self.judged.get(tolerance)
+        if report is None:
+            report = self.judged[tolerance] = with_tolerance(self.report, tolerance)
+        return report
 
 
 def stored_report(record: ArtifactReport) -> ScanReport:
@@ -60,11 +77,34 @@ def provisional_report(identifier: Identifier, now: datetime) -> ScanReport:
 
 
 class LookupService:
-    def __init__(self, engine: Engine, queue: JobQueue, *, wait_seconds: float = 30.0, poll_seconds: float = 0.1) -> None:
+    def __init__(self, engine: Engine, queue: JobQueue, *, wait_seconds: float = 30.0, poll_seconds: float = 0.1,
+                 cache_seconds: float = 2.0, cache_size: int = 50_000) -> None:
         self.engine = engine
         self.queue = queue
         self.wait_seconds = wait_seconds
         self.poll_seconds = poll_seconds
+        # Hot answers stay in memory for a short while: an agent asking again (or a thousand agents
+        # asking about one package) costs no database read. Short, so a deep scan finished by
+        # another replica shows within seconds.
+        self._cache: TTLCache[tuple[str, str], _CachedAnswer] | None = TTLCache(maxsize=cache_size, ttl=cache_seconds) if cache_seconds > 0 else None
+        if self._cache is not None:
+            store.on_change(self._changed)  # a deep scan finished in this process: drop the old answer now
+
+    def _changed(self, origin: str, key: str) -> None:
+        if self._cache is not None:
+            self._cache.pop((origin, key), None)
+
+    def _remember(self, record: ArtifactReport) -> _CachedAnswer:
+        cached = _CachedAnswer(state=record.state, error=record.error, version=f"{record.origin}:{record.key}:{record.updated_at.isoformat()}:{record.state}",
+                               report=stored_report(record), judged={})
+        # A pending answer is not kept: an agent polling for its deep scan must see it finish.
+        if self._cache is not None and record.state != ArtifactState.PENDING:
+            self._cache[(record.origin, record.key)] = cached
+        return cached
+
+    def forget(self, identifier: Identifier) -> None:
+        if self._cache is not None:
+            self._cache.pop((identifier.origin.value, identifier.key), None)
 
     # -- the deep-scan job ------------------------------------------------------------------
 
@@ -90,6 +130,12 @@ class LookupService:
 
     async def lookup(self, identifier: Identifier, *, tolerance: Tolerance = Tolerance.CONSERVATIVE, refresh: bool = False,
                      full: bool = False, webhook: str | None = None) -> LookupResult:
+        if not (refresh or full or webhook) and self._cache is not None:
+            cached = self._cache.get((identifier.origin.value, identifier.key))
+            if cached is not None:
+                if cached.state == ArtifactState.NOT_FOUND:
+                    raise LookupNotFound(cached.error or f"{identifier.origin.value} {identifier.name} not found")
+                return LookupResult(report=cached.under(tolerance), queued=cached.state == ArtifactState.PENDING, version=cached.version)
         record = await asyncio.to_thread(store.get_record, self.engine, identifier.origin.value, identifier.key)
         queued = False
         now = datetime.now(UTC)
@@ -121,12 +167,13 @@ class LookupService:
             queued = False  # what is answered now is the deep scan's own result
         if record is None:
             raise DeepScanTimeout("the deep scan has not stored an answer yet")
+        cached = self._remember(record)
         if record.state == ArtifactState.NOT_FOUND:
             raise LookupNotFound(record.error or f"{identifier.origin.value} {identifier.name} not found")
-        report = stored_report(record)
+        report = cached.under(tolerance)
         if queued and not report.pending_deep_scan:
-            report = report.model_copy(update={"pending_deep_scan": True})
-        return LookupResult(report=with_tolerance(report, tolerance), queued=queued)
+            return LookupResult(report=report.model_copy(update={"pending_deep_scan": True}), queued=True, version=cached.version + ":queued")
+        return LookupResult(report=report, queued=queued, version=cached.version)
 
     async def _wait_for_deep_scan(self, identifier: Identifier, since: datetime | None) -> ArtifactReport | None:
         deadline = time.monotonic() + self.wait_seconds

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import weakref
 from collections import deque
 from dataclasses import dataclass
 from typing import Any
@@ -22,6 +23,22 @@ from scanners.models import ScanReport
 
 MAX_NODE_LENGTH = 1000
 MAX_GRAPH_NODES = 500
+
+
+_listeners: weakref.WeakSet[Any] = weakref.WeakSet()
+
+
+def on_change(callback: Any) -> None:
+    """Call ``callback(origin, key)`` after an answer changes in this process (bound methods are
+    held weakly: a service that goes away stops listening)."""
+    _listeners.add(weakref.WeakMethod(callback) if hasattr(callback, "__self__") else callback)
+
+
+def _changed(origin: str, key: str) -> None:
+    for listener in list(_listeners):
+        target = listener() if isinstance(listener, weakref.WeakMethod) else listener
+        if target is not None:
+            target(origin, key)
 
 
 def _insert(engine: Engine):
@@ -60,12 +77,14 @@ def save_report(engine: Engine, identifier: Identifier, report: ScanReport, stat
     with engine.begin() as connection:
         connection.execute(statement)
         _add_edges(engine, connection, edges or [])
+    _changed(identifier.origin.value, identifier.key)
 
 
 def mark_not_found(engine: Engine, identifier: Identifier, reason: str) -> None:
     with engine.begin() as connection:
         connection.execute(update(ArtifactReport).where(ArtifactReport.origin == identifier.origin.value, ArtifactReport.key == identifier.key)
                            .values(state=ArtifactState.NOT_FOUND, error=reason[:2000], updated_at=utcnow()))
+    _changed(identifier.origin.value, identifier.key)
 
 
 def mark_failed(engine: Engine, identifier: Identifier, reason: str) -> None:
@@ -78,6 +97,7 @@ def mark_failed(engine: Engine, identifier: Identifier, reason: str) -> None:
                            .values(state=ArtifactState.FAILED, error=reason[:2000], updated_at=now))
         connection.execute(update(ArtifactReport).where(*where, ArtifactReport.state == ArtifactState.COMPLETE)
                            .values(error=reason[:2000], updated_at=now))
+    _changed(identifier.origin.value, identifier.key)
 
 
 def _edge_digest(edge: Edge) -> str:
