@@ -65,6 +65,7 @@ class Settings(BaseSettings):
     npm_registry_url: AnyHttpUrl | None = None
     pypi_url: AnyHttpUrl | None = None
     crates_url: AnyHttpUrl | None = None
+    mcp_registry_url: AnyHttpUrl | None = None  # resolves MCP server registry names to repositories
 
     @field_validator("llm_model")
     @classmethod

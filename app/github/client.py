@@ -94,6 +94,31 @@ class GitHubClient(gh_aiohttp.GitHubAPI):
         return await self._request("GET", sansio.format_url(url, {}, base_url=self.base_url), headers)
 
 
+class DownloadTooLarge(RuntimeError):
+    pass
+
+
+async def download(client: GitHubClient, url: str, limit: int, accept: str = "application/vnd.github+json") -> tuple[int, bytes]:
+    """A streamed GET (repository tarballs): redirects followed — aiohttp drops the Authorization
+    header when one leaves the API host — and the body read only up to ``limit`` bytes."""
+    from gidgethub import sansio
+
+    headers = sansio.create_headers(client.requester, accept=accept, oauth_token=client.oauth_token)
+    headers["x-github-api-version"] = API_VERSION
+    async with client._session.get(sansio.format_url(url, {}, base_url=client.base_url), headers=headers,
+                                   timeout=aiohttp.ClientTimeout(total=300)) as response:
+        if response.status >= 400:
+            return response.status, b""
+        if response.content_length is not None and response.content_length > limit:
+            raise DownloadTooLarge(f"{response.content_length} bytes is over the {limit}-byte limit")
+        body = bytearray()
+        async for chunk in response.content.iter_chunked(256 * 1024):
+            body += chunk
+            if len(body) > limit:
+                raise DownloadTooLarge(f"over the {limit}-byte limit")
+        return response.status, bytes(body)
+
+
 def new_etag_cache() -> cachetools.LRUCache:
     return cachetools.LRUCache(maxsize=500)
 

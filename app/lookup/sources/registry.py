@@ -6,6 +6,7 @@ from app.lookup.identifiers import Origin
 from app.lookup.sources.base import Source
 from app.lookup.sources.github import CommitSource, ContributorSource, PullRequestSource
 from app.lookup.sources.packages import PackageSource
+from app.lookup.sources.repos import RepositorySource
 from app.lookup.sources.web import WebSource
 
 SOURCES: dict[Origin, Source] = {
@@ -17,4 +18,7 @@ SOURCES: dict[Origin, Source] = {
     Origin.CRATE: PackageSource("crate"),
     Origin.PAGE: WebSource("page"),
     Origin.DOMAIN: WebSource("domain"),
+    Origin.REPO: RepositorySource("repo"),
+    Origin.MCP: RepositorySource("mcp"),
+    Origin.SKILL: RepositorySource("skill"),
 }

@@ -1,0 +1,111 @@
+"""Repositories, MCP servers and agent skills: one tarball request per scan
+(``GET /repos/{o}/{r}/tarball/{ref}``), scanned in memory by ``scanners.repos`` in a worker process.
+
+An MCP server given by registry name (``io.github.owner/server``) is resolved to its repository
+through ``WATCHPOST_MCP_REGISTRY_URL`` (the registry's ``/v0/servers`` listing); without it, ask
+by ``owner/repo``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import datetime
+from typing import Any
+from urllib.parse import quote
+
+import aiohttp
+import gidgethub
+
+from app.github.client import DownloadTooLarge, GitHubClient, RateLimitedError, download
+from app.lookup.identifiers import Identifier
+from app.lookup.sources.base import (
+    ArtifactNotFound,
+    ScanOutcome,
+    SourceContext,
+    SourceError,
+    SourceUnavailable,
+)
+from scanners.artifacts import ArtifactFindings, report_for_artifact
+from scanners.repos import analyze_mcp_server, analyze_repo, analyze_skill, snapshot_from_tarball
+
+_GITHUB_REPO = re.compile(r"github\.com[/:]([A-Za-z0-9-]+)/([A-Za-z0-9._-]+?)(?:\.git)?/?$")
+
+
+def analyse_repository_in_process(kind: str, full_name: str, tarball: bytes, metadata: dict[str, Any], ref: str | None,
+                                  subpath: str | None, analysed_at: datetime) -> str:
+    """In a worker process: unpack and analyse; the findings as JSON (an MCP server's tool list is
+    summarised in its signals)."""
+    snapshot = snapshot_from_tarball(full_name=full_name, tarball=tarball, analysed_at=analysed_at, metadata=metadata, ref=ref, subpath=subpath)
+    if kind == "mcp":
+        findings = analyze_mcp_server(snapshot)
+    elif kind == "skill":
+        findings = analyze_skill(snapshot)
+    else:
+        findings = analyze_repo(snapshot)
+    return findings.model_dump_json()
+
+
+class RepositorySource:
+    def __init__(self, kind: str) -> None:
+        self.kind = kind  # "repo", "mcp" or "skill"
+
+    def provisional(self, identifier: Identifier) -> ArtifactFindings:
+        return ArtifactFindings(evidence_level=0, tiers_completed=[], evidence_gaps=["the repository has not been fetched yet"])
+
+    async def _resolve_registry_name(self, identifier: Identifier, context: SourceContext) -> str:
+        base = context.settings.mcp_registry_url
+        if base is None:
+            raise SourceUnavailable("MCP registry names need WATCHPOST_MCP_REGISTRY_URL; or look the server up as mcp/owner/repo")
+        url = f"{str(base).rstrip('/')}/v0/servers?search={quote(identifier.name)}"
+        try:
+            async with context.session.get(url, timeout=aiohttp.ClientTimeout(total=30)) as response:
+                if response.status >= 400:
+                    raise SourceError(f"the MCP registry answered {response.status}")
+                listing = json.loads(await response.content.read(8 * 1024 * 1024))
+        except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
+            raise SourceError(f"the MCP registry could not be read: {type(exc).__name__}") from exc
+        for entry in listing.get("servers") or []:
+            server = entry.get("server", entry) if isinstance(entry, dict) else {}
+            if str(server.get("name", "")).lower() != identifier.key:
+                continue
+            repository = server.get("repository") or {}
+            match = _GITHUB_REPO.search(str(repository.get("url") or ""))
+            if match:
+                return f"{match.group(1)}/{match.group(2)}"
+            raise SourceUnavailable(f"MCP server {identifier.name} has no GitHub repository in the registry")
+        raise ArtifactNotFound(f"the MCP registry lists no server named {identifier.name}")
+
+    async def deep_scan(self, identifier: Identifier, context: SourceContext, scanned_at: datetime) -> ScanOutcome:
+        parts = identifier.name.split("/")
+        if self.kind == "mcp" and (len(parts) != 2 or "." in parts[0]):
+            full_name = await self._resolve_registry_name(identifier, context)
+        else:
+            full_name = "/".join(parts[:2])
+        subpath = "/".join(parts[2:]) or None
+        client: GitHubClient = await context.github.client_for_repository(full_name)
+        try:
+            metadata = await client.getitem(f"/repos/{full_name}")
+        except gidgethub.BadRequest as exc:
+            if int(exc.status_code) in (404, 451):
+                raise ArtifactNotFound(f"repository {full_name} not found on GitHub") from exc
+            if int(exc.status_code) in (401, 403):
+                raise SourceUnavailable(f"GitHub refused repository {full_name}: set WATCHPOST_GITHUB_TOKEN or install the App") from exc
+            raise SourceError(f"GitHub answered {exc.status_code} for {full_name}") from exc
+        except (gidgethub.GitHubException, RateLimitedError) as exc:
+            raise SourceError(f"GitHub trouble reading {full_name}: {type(exc).__name__}") from exc
+        ref = str(metadata.get("default_branch") or "HEAD")
+        try:
+            status, tarball = await download(client, f"/repos/{full_name}/tarball/{quote(ref, safe='')}", context.settings.artifact_max_bytes)
+        except DownloadTooLarge as exc:
+            raise SourceUnavailable(f"repository tarball {exc} (WATCHPOST_ARTIFACT_MAX_BYTES)") from exc
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise SourceError(f"repository tarball download failed: {type(exc).__name__}") from exc
+        if status in (404, 451):
+            raise ArtifactNotFound(f"repository {full_name} has no downloadable {ref}")
+        if status >= 400:
+            raise SourceError(f"repository tarball answered {status}")
+        findings_json = await context.cpu(analyse_repository_in_process, self.kind, full_name, tarball, metadata, ref, subpath, scanned_at)
+        findings = ArtifactFindings.model_validate_json(findings_json)
+        report = report_for_artifact(origin=self.kind, name=identifier.name, version=ref, findings=findings, scanned_at=scanned_at)
+        return ScanOutcome(report=report, edges=findings.edges, stages=[(e, report) for e in ("tier1_complete", "tier2_complete", "tier3_complete", "scan_complete")])
