@@ -25,7 +25,9 @@ ADDRESS = re.compile(
     rf"|\bif you are (?:an?|the) (?:ai|llm|language model|assistant|automated|bot|agent|reviewer|model)\b"
     rf"|\byou are (?:an?|the) (?:\w+ ){{0,2}}(?:ai|llm|language model|assistant|agent|model|reviewer)\b"
     rf"|\b(?:to|for) (?:any|all|the|every) (?:ai|llm|automated|agentic) (?:\w+ )?(?:reading|reviewing|processing|scanning|analy[sz]ing)\b"
-    rf"|^\W*(?:ai|llm|copilot|claude|gemini|chatgpt|assistant|agent|reviewer)s?\s*[,:]"
+    # Bounded runs: "^\W*" under MULTILINE retried at every line start is quadratic on a long
+    # run of punctuation and newlines.
+    rf"|^[^\w\n]{{0,40}}(?:ai|llm|copilot|claude|gemini|chatgpt|assistant|agent|reviewer)s?[ \t]{{0,8}}[,:]"
     rf"|\bas an ai\b",
     re.IGNORECASE | re.MULTILINE,
 )
@@ -34,7 +36,7 @@ OVERRIDE = re.compile(
     r"(?:instructions?|prompts?|rules|directions|guidelines|guardrails|context|directives|policies|constraints)\b"
     r"|\bnew (?:system )?instructions\s*:"
     r"|\bsystem prompt\s*[:=]"
-    r"|<\|im_start\|>|\[/?INST\]|<\s*/?\s*(?:system|important|instructions?)\s*>"
+    r"|<\|im_start\|>|\[/?INST\]|<\s{0,8}/?\s{0,8}(?:system|important|instructions?)\s{0,8}>"
     r"|\bfrom now on,? you (?:will|must|are)\b"
     r"|\byou (?:are|have been) now\b"
     r"|\byour (?:new|real|actual) (?:task|instructions?|goal|role) (?:is|are)\b",
