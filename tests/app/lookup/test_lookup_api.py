@@ -3,6 +3,7 @@ tolerance, formats, headers, 404s, bulk, listing, graph — on SQLite and Postgr
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 
@@ -147,3 +148,50 @@ def test_bulk(engine, tmp_path: Path) -> None:
             assert (await api.post("/bulk", b'{"lookups": "x"}')).status == 400
 
     run(scenario())
+
+
+def test_pull_request_lookup_runs_the_pr_pipeline(engine, tmp_path: Path) -> None:
+    fake = seeded()
+    fake.add_pull_request("acme/widgets", 9, author="octocat", head_sha="c" * 40, diff=(DIFFS / "ghostaction-workflow.patch").read_text(encoding="utf-8"))
+
+    async def scenario() -> tuple[dict, dict, int]:
+        async with Harness(engine, tmp_path, fake) as api:
+            answer = await (await api.get("/pr/acme/widgets/9?mode=full&details=true")).json()
+            graph = await (await api.get("/graph/pr/acme/widgets/9")).json()
+            missing = (await api.get("/pr/acme/widgets/404?mode=full")).status
+            return answer, graph, missing
+
+    answer, graph, missing = run(scenario())
+    assert answer["origin"] == "pr" and answer["version"] == "9" and answer["verdict"] == "dangerous"
+    assert any(t["path"] == ".github/workflows/github_actions_security.yml" for t in answer["threats"])
+    assert {"source": "pr:acme/widgets#9", "target": "contributor:github:octocat", "relation": "authored_by"} in graph["edges"]
+    assert missing == 404
+
+
+def test_refresh_rescans_only_answers_older_than_a_day(engine, tmp_path: Path) -> None:
+    from datetime import timedelta
+
+    from sqlmodel import Session, select
+
+    from app.tables import ArtifactReport
+
+    async def scenario() -> list[dict]:
+        async with Harness(engine, tmp_path, seeded()) as api:
+            await api.get("/contributor/octocat?mode=full")
+            fresh = await (await api.get("/contributor/octocat?refresh=true")).json()  # answered minutes ago: nothing queued
+            jobs_before = len(await asyncio.to_thread(api.jobs))
+            with Session(engine) as session:
+                row = session.exec(select(ArtifactReport)).one()
+                row.scanned_at -= timedelta(hours=25)
+                session.add(row)
+                session.commit()
+            stale = await (await api.get("/contributor/octocat?refresh=true")).json()
+            await api.settle()
+            jobs_after = len(await asyncio.to_thread(api.jobs))
+            again = await (await api.get("/contributor/octocat?mode=full")).json()
+            return [fresh, stale, again, jobs_before, jobs_after]
+
+    fresh, stale, again, jobs_before, jobs_after = run(scenario())
+    assert fresh["pending_deep_scan"] is False and jobs_before == 1
+    assert stale["pending_deep_scan"] is True and jobs_after == 2
+    assert again["scanned_at"] > stale["scanned_at"]
