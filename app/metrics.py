@@ -18,6 +18,10 @@ WEBHOOK_LATENCY = Histogram(
     "watchpost_webhook_ack_seconds", "Time from request to acknowledgement", registry=REGISTRY,
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0),
 )
+LOOKUPS = Counter(
+    "watchpost_lookups_total", "Lookup answers by origin and outcome (cached, stored, provisional, not_found, timeout, bad_request)",
+    ["origin", "outcome"], registry=REGISTRY,
+)
 JOBS_FINISHED = Counter("watchpost_jobs_finished_total", "Jobs finished by kind and outcome", ["kind", "outcome"], registry=REGISTRY)
 
 

@@ -43,6 +43,7 @@ from app.lookup.identifiers import (
 )
 from app.lookup.outbound import WebhookRefused, validate_webhook_url
 from app.lookup.service import DeepScanTimeout, LookupNotFound, LookupService
+from app.metrics import LOOKUPS
 from app.tables import ArtifactState
 from scanners.models import ScanReport, Tolerance
 
@@ -152,17 +153,22 @@ class LookupRoutes:
         return cached
 
     async def _answer(self, request: web.Request, identifier: Identifier) -> web.Response:
+        origin = identifier.origin.value
         try:
             params = self._params(request)
             webhook = await self._checked_webhook(params.webhook)
         except (QueryError, WebhookRefused) as exc:
+            LOOKUPS.labels(origin=origin, outcome="bad_request").inc()
             return json_error(400, str(exc))
         try:
             result = await self.service.lookup(identifier, tolerance=params.tolerance, refresh=params.refresh, full=params.full, webhook=webhook)
         except LookupNotFound as exc:
+            LOOKUPS.labels(origin=origin, outcome="not_found").inc()
             return json_error(404, str(exc))
         except DeepScanTimeout as exc:
+            LOOKUPS.labels(origin=origin, outcome="timeout").inc()
             return json_error(504, str(exc))
+        LOOKUPS.labels(origin=origin, outcome="provisional" if result.report.pending_deep_scan else "answered").inc()
         return self.render(request, result.report, identifier.key, params, result.version)
 
     # -- handlers ---------------------------------------------------------------------------
