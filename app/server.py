@@ -45,7 +45,11 @@ async def landing(request: web.Request) -> web.Response:
         text = ("<p>No GitHub App is configured yet. <a href='/setup'>Create it from its manifest</a> "
                 "(set <code>WATCHPOST_PUBLIC_URL</code> first), or set <code>WATCHPOST_GITHUB_APP_ID</code>, the private key and "
                 "<code>WATCHPOST_GITHUB_WEBHOOK_SECRET</code>. The CLI works without an App: <code>watchpost scan-pr</code>.</p>")
-    return web.Response(text=f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>Watchpost</title></head><body><h1>Watchpost</h1>{text}</body></html>", content_type="text/html")
+    api = ("<h2>Lookup API</h2><p>Agents ask <code>GET /{origin}/{identifier}</code> — npm, pypi, crate, repo, mcp, skill, "
+           "domain, page, email, commit, contributor — or <code>GET /pr/{owner}/{repo}/{number}</code>. "
+           "The description is <a href='/openapi.json'>/openapi.json</a>; stored answers: <code>GET /</code> with "
+           "<code>Accept: application/json</code>.</p>")
+    return web.Response(text=f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>Watchpost</title></head><body><h1>Watchpost</h1>{text}{api}</body></html>", content_type="text/html")
 
 
 async def healthz(request: web.Request) -> web.Response:
