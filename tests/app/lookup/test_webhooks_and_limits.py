@@ -101,8 +101,14 @@ def test_rate_limit_answers_429_with_retry_after(engine, tmp_path: Path) -> None
 @pytest.mark.skipif(not os.environ.get("WATCHPOST_TEST_REDIS_URL"), reason="WATCHPOST_TEST_REDIS_URL not set")
 def test_rate_limit_is_shared_through_redis(engine, tmp_path: Path) -> None:
     # Two app instances (two replicas) share one budget in Redis; a fresh key prefix per run.
+    import redis
+
     rate = "4/minute"
     redis_url = os.environ["WATCHPOST_TEST_REDIS_URL"]
+    client = redis.Redis.from_url(redis_url)
+    for key in client.scan_iter("watchpost-ratelimit*"):  # an earlier run's budget (same client IP) must not count
+        client.delete(key)
+    client.close()
 
     async def scenario() -> list[int]:
         statuses = []
