@@ -268,7 +268,7 @@ class LookupRoutes:
         total, rows = await asyncio.to_thread(store.list_records, self.service.engine, store.ListQuery(**query.model_dump()))
         data = [ListedArtifact(
             origin=row.origin, identifier=row.key, name=row.name, version=row.version, score=row.score, verdict=row.verdict,
-            confidence=row.confidence, threats=row.threat_count, scanned_at=row.scanned_at, pending_deep_scan=row.state == ArtifactState.PENDING,
+            confidence=row.confidence, threats=row.threat_count, scanned_at=row.scanned_at.replace(tzinfo=UTC), pending_deep_scan=row.state == ArtifactState.PENDING,
             url=self.url_for(request, row.origin, row.key),
         ) for row in rows]
         answer = ListAnswer(total=total, limit=query.limit, offset=query.offset, data=data)
