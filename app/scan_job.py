@@ -29,12 +29,12 @@ from app.github.pr_fetcher import FetchError, fetch_pull_request_workspace
 from app.installations import installation_state
 from app.jobs import ClaimedJob
 from app.publish.check_run import CHECK_NAME, RERUN_ACTION, completed_payloads, external_id
-from app.publish.comment import findings_body, is_our_comment, parse_report_block, resolved_body
+from app.publish.sticky import upsert_sticky_comment
 from app.repo_config import CONFIG_PATH, ConfigError, load_repo_config
 from app.tables import ScanResult
 from app.worker import PermanentJobError
 from scanners import SCANNER_VERSION
-from scanners.models import ScanReport, Severity, Tolerance, Verdict
+from scanners.models import ScanReport, Tolerance
 from scanners.policy import ScanPolicy
 
 log = logging.getLogger("watchpost.scan_job")
@@ -71,32 +71,6 @@ class ScanJobContext:
     client_for: Any  # async (installation_id | None) -> GitHubClient
     bot_login: Any  # async (GitHubClient) -> str
     check_run_base_url: str | None = None
-
-
-def worth_commenting(report: ScanReport) -> bool:
-    """Low notes (first-time contributor …) on a safe PR are not "findings" that deserve a comment."""
-    return report.verdict is not Verdict.SAFE or any(t.severity.rank >= Severity.MEDIUM.rank for t in report.threats)
-
-
-async def _sticky_comment(client: GitHubClient, repository: str, number: int, report: ScanReport, bot: str, mode: str) -> int | None:
-    existing = None
-    async for comment in client.getiter(f"/repos/{repository}/issues/{number}/comments?per_page=100"):
-        if is_our_comment(comment, bot):
-            existing = comment
-    has_findings = worth_commenting(report)
-    if existing is None:
-        if mode == "never" or (mode == "on-findings" and not has_findings):
-            return None
-        created = await client.post(f"/repos/{repository}/issues/{number}/comments", data={"body": findings_body(report)})
-        return created["id"]
-    if has_findings or mode == "always":
-        body = findings_body(report)
-    else:
-        previous = parse_report_block(existing.get("body") or "")
-        body = resolved_body(report) if previous is None or worth_commenting(previous) else existing["body"]
-    if body != existing.get("body"):
-        await client.patch(f"/repos/{repository}/issues/comments/{existing['id']}", data={"body": body})
-    return existing["id"]
 
 
 async def _report_invalid_config(client: GitHubClient, repository: str, check_id: int, error: ConfigError) -> None:
@@ -204,7 +178,7 @@ def make_scan_handler(context: ScanJobContext):
             raise
         for body in completed_payloads(report, suspicious_fails=config.fail_on in {"caution", "suspicious"}, caution_fails=config.fail_on == "caution"):
             await client.patch(f"/repos/{repository}/check-runs/{check_id}", data=body)
-        comment_id = await _sticky_comment(client, repository, number, report, await context.bot_login(client), config.comment)
+        comment_id = await upsert_sticky_comment(client, repository, number, report, await context.bot_login(client), config.comment)
         await asyncio.to_thread(_store_result, context.engine, repository, number, head_sha, report, check_id, comment_id)
 
     return handle

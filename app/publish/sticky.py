@@ -1,0 +1,36 @@
+"""The one sticky comment per PR, shared by the App and the Action: found across every page by
+its hidden marker and our login, created only when there is something to say (by default),
+edited in place on every push, turned into a short "resolved" note when a later push is clean."""
+
+from __future__ import annotations
+
+from app.github.client import GitHubClient
+from app.publish.comment import findings_body, is_our_comment, parse_report_block, resolved_body
+from scanners.models import ScanReport, Severity, Verdict
+
+
+def worth_commenting(report: ScanReport) -> bool:
+    """Low notes (first-time contributor …) on a safe PR are not "findings" that deserve a comment."""
+    return report.verdict is not Verdict.SAFE or any(t.severity.rank >= Severity.MEDIUM.rank for t in report.threats)
+
+
+async def upsert_sticky_comment(client: GitHubClient, repository: str, number: int, report: ScanReport, bot: str, mode: str) -> int | None:
+    """``mode``: always, on-findings or never. Returns the comment id, or None when none exists."""
+    existing = None
+    async for comment in client.getiter(f"/repos/{repository}/issues/{number}/comments?per_page=100"):
+        if is_our_comment(comment, bot):
+            existing = comment
+    has_findings = worth_commenting(report)
+    if existing is None:
+        if mode == "never" or (mode == "on-findings" and not has_findings):
+            return None
+        created = await client.post(f"/repos/{repository}/issues/{number}/comments", data={"body": findings_body(report)})
+        return created["id"]
+    if has_findings or mode == "always":
+        body = findings_body(report)
+    else:
+        previous = parse_report_block(existing.get("body") or "")
+        body = resolved_body(report) if previous is None or worth_commenting(previous) else existing["body"]
+    if body != existing.get("body"):
+        await client.patch(f"/repos/{repository}/issues/comments/{existing['id']}", data={"body": body})
+    return existing["id"]
