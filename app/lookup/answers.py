@@ -39,7 +39,10 @@ class LookupAnswer(BaseModel):
     sub_scores: SubScores | None = None
     threats: list[Threat] | None = None
     tiers_completed: list[str] | None = None
+    tiers_skipped: dict[str, str] | None = None
     evidence_gaps: list[str] | None = None
+    complete: bool | None = Field(default=None, description="False when part of the artifact could not be analysed (never safe then).")
+    scanner_version: str | None = None
 
 
 def lookup_answer(report: ScanReport, url: str, *, details: bool) -> LookupAnswer:
@@ -52,6 +55,9 @@ def lookup_answer(report: ScanReport, url: str, *, details: bool) -> LookupAnswe
         answer.sub_scores = report.sub_scores
         answer.tiers_completed = [tier.value for tier in report.tiers_completed]
         answer.evidence_gaps = list(report.evidence_gaps)
+        answer.tiers_skipped = dict(report.tiers_skipped)
+        answer.complete = report.complete
+        answer.scanner_version = report.scanner_version
         answer.threats = list(report.threats)
     elif report.verdict in (Verdict.SUSPICIOUS, Verdict.DANGEROUS):
         answer.threats = list(report.threats)

@@ -1,0 +1,127 @@
+"""What the runner gives the action: inputs (``INPUT_*``, set through ``env:`` in action.yml, never
+expanded into a script) and the workflow context (``GITHUB_*``). Invalid values are errors that
+name the input."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, SecretStr, ValidationError
+
+from scanners.models import Tolerance
+
+
+class ActionError(Exception):
+    """A problem the workflow author must fix; printed as one ``::error`` line, exit 2."""
+
+
+_TRUE = {"true", "1", "yes", "on"}
+_FALSE = {"false", "0", "no", "off", ""}
+
+
+def _flag(name: str, value: str) -> bool:
+    lowered = value.strip().lower()
+    if lowered in _TRUE:
+        return True
+    if lowered in _FALSE:
+        return False
+    raise ActionError(f"input {name} must be true or false, not {value!r}")
+
+
+class ActionInputs(BaseModel):
+    github_token: SecretStr | None
+    mode: Literal["local", "remote"] = "local"
+    api_url: str | None = None
+    tolerance: Tolerance = Tolerance.CONSERVATIVE
+    fail_on: Literal["caution", "suspicious", "dangerous", "never"] = "dangerous"
+    sarif_file: str = "watchpost.sarif"
+    comment: bool = True
+    allow_incomplete: bool = False
+
+
+class WorkflowContext(BaseModel):
+    event_name: str
+    event: dict
+    repository: str
+    api_url: str
+    server_url: str
+    output_path: Path | None
+    summary_path: Path | None
+    workspace: Path
+
+
+def read_inputs(env: Mapping[str, str]) -> ActionInputs:
+    def get(name: str, default: str = "") -> str:
+        return env.get(f"INPUT_{name}", default).strip()
+
+    raw = {
+        "github_token": get("GITHUB_TOKEN") or None,
+        "mode": get("MODE", "local") or "local",
+        "api_url": get("API_URL") or None,
+        "tolerance": get("TOLERANCE", "conservative") or "conservative",
+        "fail_on": get("FAIL_ON", "dangerous") or "dangerous",
+        "sarif_file": get("SARIF_FILE", "watchpost.sarif") or "watchpost.sarif",
+        "comment": _flag("comment", get("COMMENT", "true")),
+        "allow_incomplete": _flag("allow-incomplete", get("ALLOW_INCOMPLETE", "false")),
+    }
+    try:
+        inputs = ActionInputs.model_validate(raw)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        name = str(error["loc"][0]).replace("_", "-")
+        raise ActionError(f"input {name}: {error['msg']}") from None
+    if inputs.mode == "remote" and not inputs.api_url:
+        raise ActionError("input api-url is required in remote mode")
+    if inputs.api_url and not inputs.api_url.startswith(("https://", "http://")):
+        raise ActionError("input api-url must be an http(s) URL")
+    return inputs
+
+
+def read_context(env: Mapping[str, str]) -> WorkflowContext:
+    event_path = env.get("GITHUB_EVENT_PATH")
+    if not event_path:
+        raise ActionError("GITHUB_EVENT_PATH is not set: run this as a step of a GitHub Actions workflow")
+    try:
+        event = json.loads(Path(event_path).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ActionError(f"cannot read the event payload at {event_path}: {exc}") from None
+    if not isinstance(event, dict):
+        raise ActionError("the event payload is not a JSON object")
+    repository = env.get("GITHUB_REPOSITORY") or ((event.get("repository") or {}).get("full_name") or "")
+    if "/" not in repository:
+        raise ActionError("GITHUB_REPOSITORY is not set")
+    return WorkflowContext(
+        event_name=env.get("GITHUB_EVENT_NAME", ""),
+        event=event,
+        repository=repository,
+        api_url=(env.get("GITHUB_API_URL") or "https://api.github.com").rstrip("/"),
+        server_url=(env.get("GITHUB_SERVER_URL") or "https://github.com").rstrip("/"),
+        output_path=Path(env["GITHUB_OUTPUT"]) if env.get("GITHUB_OUTPUT") else None,
+        summary_path=Path(env["GITHUB_STEP_SUMMARY"]) if env.get("GITHUB_STEP_SUMMARY") else None,
+        workspace=Path(env.get("GITHUB_WORKSPACE") or os.getcwd()),
+    )
+
+
+class PullRequestTarget(BaseModel):
+    repository: str  # the base repository (where comments and checks go)
+    number: int
+    head_sha: str
+    from_fork: bool
+
+
+def pull_request_target(context: WorkflowContext) -> PullRequestTarget:
+    """The PR this run is about: ``pull_request`` and ``pull_request_target`` events carry it."""
+    pull_request = context.event.get("pull_request")
+    if not isinstance(pull_request, dict) or not isinstance(pull_request.get("number"), int):
+        raise ActionError(f"this action scans pull requests: the {context.event_name or 'current'} event carries none "
+                          "(use it on pull_request or pull_request_target)")
+    head = pull_request.get("head") or {}
+    base = pull_request.get("base") or {}
+    head_repo = (head.get("repo") or {}).get("full_name")
+    base_repo = (base.get("repo") or {}).get("full_name") or context.repository
+    return PullRequestTarget(repository=base_repo, number=pull_request["number"], head_sha=str(head.get("sha") or ""),
+                             from_fork=bool(head_repo and head_repo != base_repo))

@@ -1,0 +1,62 @@
+"""The step summary (``GITHUB_STEP_SUMMARY``): verdict, score, sub-scores, and a table of every
+threat linked to its line. Threat text can quote the PR, which is untrusted: table cells are
+escaped so it cannot break out of its cell, add links or inject HTML."""
+
+from __future__ import annotations
+
+import html
+
+from scanners.models import ScanReport, Verdict
+
+ICON = {Verdict.SAFE: "✅", Verdict.CAUTION: "⚠️", Verdict.SUSPICIOUS: "🟠", Verdict.DANGEROUS: "⛔"}
+MAX_ROWS = 200
+
+
+def cell(text: str) -> str:
+    escaped = html.escape(" ".join(text.split()), quote=False)
+    for character in ("|", "[", "]", "`", "*", "_", "~"):
+        escaped = escaped.replace(character, "\\" + character)
+    return escaped
+
+
+def step_summary(report: ScanReport, *, server_url: str, repository: str, head_sha: str, status: str, fork_read_only: bool) -> str:
+    scores = report.sub_scores
+    parts = [
+        f"## {ICON[report.verdict]} Watchpost: {report.verdict.value} · score {report.score}/100",
+        "",
+        f"Confidence **{report.confidence.value}** · tolerance **{report.tolerance.value}** · status **{status}**",
+        "",
+        "| identity | behavior | content |",
+        "|---|---|---|",
+        "| " + " | ".join(f"{value:.0f}" if value is not None else "n/a" for value in (scores.identity, scores.behavior, scores.content)) + " |",
+        "",
+        f"Tiers run: {', '.join(t.value for t in report.tiers_completed) or 'none'}"
+        + "".join(f" · {tier} skipped: {cell(reason)}" for tier, reason in report.tiers_skipped.items()),
+    ]
+    if not report.complete:
+        parts += ["", "> [!WARNING]", "> The scan could not analyse everything, so it is not reported as safe."]
+    if report.threats:
+        parts += ["", f"### {len(report.threats)} finding{'s' if len(report.threats) != 1 else ''}", "",
+                  "| severity | type | where | detail |", "|---|---|---|---|"]
+        for threat in report.threats[:MAX_ROWS]:
+            where = "PR"
+            if threat.path:
+                anchor = f"#L{threat.line}" if threat.line else ""
+                label = f"{threat.path}:{threat.line}" if threat.line else threat.path
+                where = f"[{cell(label)}]({server_url}/{repository}/blob/{head_sha}/{_url_path(threat.path)}{anchor})"
+            parts.append(f"| {threat.severity.value} | {cell(threat.type)} | {where} | {cell(threat.detail)} |")
+        if len(report.threats) > MAX_ROWS:
+            parts.append(f"\n… and {len(report.threats) - MAX_ROWS} more in the SARIF file and the report JSON.")
+    else:
+        parts += ["", "No threats found."]
+    if report.evidence_gaps:
+        parts += ["", "<details><summary>Evidence gaps</summary>", ""] + [f"- {cell(gap)}" for gap in report.evidence_gaps[:20]] + ["", "</details>"]
+    if fork_read_only:
+        parts += ["", "_The token is read-only (a pull request from a fork): no PR comment was posted; this summary and the SARIF file carry the result._"]
+    return "\n".join(parts) + "\n"
+
+
+def _url_path(path: str) -> str:
+    from urllib.parse import quote
+
+    return quote(path, safe="/")
