@@ -20,7 +20,8 @@ class SettingsError(ValueError):
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="WATCHPOST_", extra="ignore")
+    # An empty variable counts as unset (the Action passes optional inputs through as empty strings).
+    model_config = SettingsConfigDict(env_prefix="WATCHPOST_", extra="ignore", env_ignore_empty=True)
 
     data_dir: Path = Path("./var")
     database_url: str | None = None  # default: SQLite under data_dir

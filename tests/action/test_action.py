@@ -65,7 +65,9 @@ def run_action(tmp_path: Path, github_api: str, **inputs: str) -> tuple[subproce
         "GITHUB_API_URL": github_api, "GITHUB_SERVER_URL": "https://github.example.test", "GITHUB_OUTPUT": str(output),
         "GITHUB_STEP_SUMMARY": str(summary), "GITHUB_WORKSPACE": str(tmp_path), "INPUT_GITHUB_TOKEN": "ghs_action_token",
         "INPUT_MODE": "local", "INPUT_TOLERANCE": "conservative", "INPUT_FAIL_ON": "dangerous", "INPUT_SARIF_FILE": "watchpost.sarif",
-        "INPUT_COMMENT": "true",
+        "INPUT_COMMENT": "true", "INPUT_ALLOW_INCOMPLETE": "false",
+        # action.yml passes its optional LLM inputs through as empty strings
+        "WATCHPOST_LLM_BASE_URL": "", "WATCHPOST_LLM_MODEL": "", "WATCHPOST_LLM_API_KEY": "",
     })
     env.update({f"INPUT_{name.upper()}": value for name, value in inputs.items()})
     result = subprocess.run([sys.executable, "-m", "action"], env=env, capture_output=True, text=True, timeout=180, check=False,
