@@ -41,6 +41,7 @@ class ActionInputs(BaseModel):
     sarif_file: str = "watchpost.sarif"
     comment: bool = True
     allow_incomplete: bool = False
+    pr_number: int | None = None  # workflow_run runs for fork PRs: the PR the triggering run scanned
 
 
 class WorkflowContext(BaseModel):
@@ -67,6 +68,7 @@ def read_inputs(env: Mapping[str, str]) -> ActionInputs:
         "sarif_file": get("SARIF_FILE", "watchpost.sarif") or "watchpost.sarif",
         "comment": _flag("comment", get("COMMENT", "true")),
         "allow_incomplete": _flag("allow-incomplete", get("ALLOW_INCOMPLETE", "false")),
+        "pr_number": get("PR_NUMBER") or None,
     }
     try:
         inputs = ActionInputs.model_validate(raw)
@@ -111,10 +113,23 @@ class PullRequestTarget(BaseModel):
     number: int
     head_sha: str
     from_fork: bool
+    verify_head: bool = False  # workflow_run: the number came from outside; check it against head_sha
 
 
-def pull_request_target(context: WorkflowContext) -> PullRequestTarget:
-    """The PR this run is about: ``pull_request`` and ``pull_request_target`` events carry it."""
+def pull_request_target(context: WorkflowContext, pr_number: int | None = None) -> PullRequestTarget:
+    """The PR this run is about: ``pull_request`` and ``pull_request_target`` events carry it; a
+    ``workflow_run`` event (the commenting half of the fork-safe pair) names it in
+    ``workflow_run.pull_requests`` or, for forks where GitHub leaves that empty, through the
+    ``pr-number`` input — verified against the run's head SHA before anything is written."""
+    run = context.event.get("workflow_run")
+    if isinstance(run, dict):
+        listed = [pr for pr in run.get("pull_requests") or [] if isinstance(pr, dict) and isinstance(pr.get("number"), int)]
+        number = listed[0]["number"] if listed else pr_number
+        if number is None:
+            raise ActionError("workflow_run without a pull request: pass the scanned PR's number as the pr-number input")
+        head_repo = ((run.get("head_repository") or {}).get("full_name"))
+        return PullRequestTarget(repository=context.repository, number=int(number), head_sha=str(run.get("head_sha") or ""),
+                                 from_fork=bool(head_repo and head_repo != context.repository), verify_head=True)
     pull_request = context.event.get("pull_request")
     if not isinstance(pull_request, dict) or not isinstance(pull_request.get("number"), int):
         raise ActionError(f"this action scans pull requests: the {context.event_name or 'current'} event carries none "

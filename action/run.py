@@ -97,6 +97,17 @@ async def scan_remotely(session: aiohttp.ClientSession, inputs: ActionInputs, ta
         raise ActionError(f"Watchpost at {inputs.api_url} answered something that is not a report: {exc}") from None
 
 
+async def verify_head(client: GitHubClient, target: PullRequestTarget) -> None:
+    """A PR number handed over by another run (an artifact a fork could forge) is only trusted when
+    that PR's head is the commit the triggering run was for."""
+    try:
+        pull_request = await client.getitem(f"/repos/{target.repository}/pulls/{target.number}")
+    except gidgethub.GitHubException as exc:
+        raise ActionError(f"cannot read pull request {target.repository}#{target.number}: {exc}") from None
+    if not target.head_sha or (pull_request.get("head") or {}).get("sha") != target.head_sha:
+        raise ActionError(f"pull request #{target.number}'s head is not the commit this workflow_run was for: not scanning or commenting")
+
+
 async def _bot_login(client: GitHubClient) -> str:
     """The token's own login (a PAT or an App token can read /user; GITHUB_TOKEN cannot and acts as
     github-actions[bot])."""
@@ -126,9 +137,11 @@ def status_of(report: ScanReport, should_fail: bool) -> str:
 async def run(env: Mapping[str, str]) -> int:
     inputs = read_inputs(env)
     context = read_context(env)
-    target = pull_request_target(context)
+    target = pull_request_target(context, inputs.pr_number)
     async with aiohttp.ClientSession() as session:
         client = _client(session, inputs, context)
+        if target.verify_head:
+            await verify_head(client, target)
         report = await (scan_remotely(session, inputs, target) if inputs.mode == "remote" else scan_locally(client, inputs, target))
         wrote_comment = False
         if inputs.comment and inputs.github_token is not None:

@@ -69,6 +69,9 @@ def run_action(tmp_path: Path, github_api: str, **inputs: str) -> tuple[subproce
         # action.yml passes its optional LLM inputs through as empty strings
         "WATCHPOST_LLM_BASE_URL": "", "WATCHPOST_LLM_MODEL": "", "WATCHPOST_LLM_API_KEY": "",
     })
+    if "event_path" in inputs:
+        env["GITHUB_EVENT_PATH"] = inputs.pop("event_path")
+        env["GITHUB_EVENT_NAME"] = "workflow_run"
     env.update({f"INPUT_{name.upper()}": value for name, value in inputs.items()})
     result = subprocess.run([sys.executable, "-m", "action"], env=env, capture_output=True, text=True, timeout=180, check=False,
                             cwd=Path(__file__).parents[2])
@@ -186,3 +189,28 @@ def test_comment_input_accepts_booleans(value: str) -> None:
     from action.context import read_inputs
 
     assert read_inputs({"INPUT_COMMENT": value}).comment is (value == "true")
+
+
+def _workflow_run_event(tmp_path: Path, head_sha: str, listed: bool) -> Path:
+    payload = event()
+    run = {"head_sha": head_sha, "head_repository": {"full_name": "forker/Hello-World"}, "event": "pull_request", "conclusion": "success",
+           "pull_requests": [{"number": payload["pull_request"]["number"]}] if listed else []}
+    path = tmp_path / "workflow_run.json"
+    path.write_text(json.dumps({"action": "completed", "workflow_run": run, "repository": payload["repository"]}), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("listed", [True, False])
+def test_workflow_run_half_comments_only_for_the_verified_head(tmp_path: Path, listed: bool) -> None:
+    payload = event()
+    fake = fake_for("ghostaction-workflow.patch")
+    repo, number, sha = payload["repository"]["full_name"], payload["pull_request"]["number"], payload["pull_request"]["head"]["sha"]
+    good = _workflow_run_event(tmp_path, sha, listed)
+    (tmp_path / "x").mkdir()
+    forged = _workflow_run_event(tmp_path / "x", "f" * 40, listed)  # a head the PR does not have
+    with serve_fake_github(fake) as api_url:
+        ok, outputs, _ = run_action(tmp_path, api_url, pr_number="" if listed else str(number), fail_on="never", event_path=str(good))
+        refused, _, _ = run_action(tmp_path / "x", api_url, pr_number="" if listed else str(number), event_path=str(forged))
+    assert ok.returncode == 0 and outputs["verdict"] == "dangerous", ok.stdout + ok.stderr
+    assert len(fake.comments[f"{repo}#{number}"]) == 1
+    assert refused.returncode == 2 and "head is not the commit" in refused.stdout
