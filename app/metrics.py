@@ -39,6 +39,16 @@ class QueueDepthCollector:
         for status, count in rows:
             gauge.add_metric([status], count)
         yield gauge
+        installations = GaugeMetricFamily("watchpost_installations", "GitHub App installations by state", labels=["state"])
+        try:
+            from app.installations import installation_counts
+
+            counts = installation_counts(self.engine)
+        except Exception:  # as above: never fail a scrape
+            counts = {}
+        for state, count in counts.items():
+            installations.add_metric([state], count)
+        yield installations
 
     def describe(self) -> list[GaugeMetricFamily]:
         return []

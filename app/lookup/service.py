@@ -21,7 +21,7 @@ from app.jobs import JobQueue
 from app.lookup import store
 from app.lookup.identifiers import Identifier, Origin
 from app.lookup.sources.registry import SOURCES
-from app.tables import ArtifactReport, ArtifactState, utcnow
+from app.tables import ArtifactReport, ArtifactState
 from scanners.artifacts import ArtifactFindings, report_for_artifact
 from scanners.models import ScanReport, Tolerance
 from scanners.pipeline import with_tolerance
@@ -194,7 +194,3 @@ class LookupService:
 
     async def store_complete(self, identifier: Identifier, report: ScanReport, edges: list) -> None:
         await asyncio.to_thread(store.save_report, self.engine, identifier, report, ArtifactState.COMPLETE, None, edges)
-
-
-def now_naive() -> datetime:
-    return utcnow()

@@ -161,3 +161,13 @@ def test_scan_of_a_suspended_installation_is_skipped(engine, tmp_path: Path) -> 
     with Session(engine) as session:
         assert [job.status for job in session.exec(select(Job)).all()] == ["succeeded"]
     assert fake.check_runs == {} and fake.requests == []  # GitHub was never called
+
+
+def test_metrics_report_installations_by_state(engine) -> None:
+    from app.metrics import QueueDepthCollector
+
+    apply_installation_event(engine, job_payload("installation", "installation/created"))
+    apply_installation_event(engine, job_payload("installation", "installation/suspend"))
+    families = {family.name: family for family in QueueDepthCollector(engine).collect()}
+    samples = {sample.labels["state"]: sample.value for sample in families["watchpost_installations"].samples}
+    assert samples == {"active": 0, "suspended": 1, "deleted": 0}
