@@ -133,5 +133,7 @@ def render_event(payload: dict[str, Any], public_url: str | None) -> bytes:
         report = with_tolerance(ScanReport.model_validate(report_data), Tolerance(payload.get("tolerance") or "conservative"))
         url = f"{public_url.rstrip('/')}/{payload['origin']}/{payload['key']}" if public_url else None
         body = event_body(event, report, payload["key"], url)
+        if index < len(EVENTS) - 1:
+            body["pending_deep_scan"] = True  # only scan_complete is the finished answer
     body["delivery"] = f"{payload['subscription']}-{index}"
     return json.dumps(body, separators=(",", ":")).encode("utf-8")

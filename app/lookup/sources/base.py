@@ -43,6 +43,18 @@ class ScanOutcome:
     stages: list[tuple[str, ScanReport]] = field(default_factory=list)
 
 
+STAGE_EVENTS = ("tier1_complete", "tier2_complete", "tier3_complete", "scan_complete")
+
+
+def staged(identity_stage: ScanReport | None, final: ScanReport) -> list[tuple[str, ScanReport]]:
+    """The webhook stages of an artifact scan: tier 1 is what identity and metadata alone said
+    (marked ``pending_deep_scan``: more is coming), tiers 2 and 3 and the end carry the final
+    answer (tier 3 is not run for artifacts; its event still comes, in order)."""
+    first = (identity_stage or final).model_copy(update={"pending_deep_scan": True})
+    interim = final.model_copy(update={"pending_deep_scan": True})
+    return [("tier1_complete", first), ("tier2_complete", interim), ("tier3_complete", interim), ("scan_complete", final)]
+
+
 @dataclass
 class SourceContext:
     settings: Settings

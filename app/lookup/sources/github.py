@@ -15,11 +15,13 @@ from app.github.client import GitHubClient, RateLimitedError
 from app.github.pr_fetcher import FetchError, fetch_author_evidence, fetch_pull_request_workspace
 from app.lookup.identifiers import Identifier
 from app.lookup.sources.base import (
+    STAGE_EVENTS,
     ArtifactNotFound,
     ScanOutcome,
     SourceContext,
     SourceError,
     SourceUnavailable,
+    staged,
 )
 from scanners.artifacts import ArtifactFindings, Edge, report_for_artifact
 from scanners.models import ScanReport, Tolerance
@@ -53,10 +55,7 @@ class ContributorSource:
         findings = await context.cpu(contributor_findings, str(user.get("login") or login), evidence, scanned_at)
         report = report_for_artifact(origin="contributor", name=str(user.get("login") or login), version=None, findings=findings,
                                      scanned_at=scanned_at, assessed=frozenset({"identity", "graph"}))
-        return ScanOutcome(report=report, edges=findings.edges, stages=[(event, report) for event in STAGE_EVENTS])
-
-
-STAGE_EVENTS = ("tier1_complete", "tier2_complete", "tier3_complete", "scan_complete")
+        return ScanOutcome(report=report, edges=findings.edges, stages=staged(report, report))
 
 
 def staged_pr_scan(snapshot: Any, scanned_at: datetime, *, use_llm: bool) -> str:
@@ -85,7 +84,9 @@ def staged_pr_scan(snapshot: Any, scanned_at: datetime, *, use_llm: bool) -> str
 
 
 def _outcome(payload: str, edges: list[Edge], **update: Any) -> ScanOutcome:
-    stages = [(event, ScanReport.model_validate_json(text).model_copy(update=update)) for event, text in json.loads(payload)["stages"]]
+    raw = json.loads(payload)["stages"]
+    stages = [(event, ScanReport.model_validate_json(text).model_copy(update={**update, "pending_deep_scan": index < len(raw) - 1}))
+              for index, (event, text) in enumerate(raw)]
     return ScanOutcome(report=stages[-1][1], edges=edges, stages=stages)
 
 

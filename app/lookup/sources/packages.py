@@ -22,7 +22,7 @@ import aiohttp
 from app.lookup.fetch import FetchFailed, FetchRefused
 from app.lookup.identifiers import Identifier
 from app.lookup.registries import crates_base, npm_registry, pypi_json_base
-from app.lookup.sources.base import ArtifactNotFound, ScanOutcome, SourceContext, SourceError
+from app.lookup.sources.base import ArtifactNotFound, ScanOutcome, SourceContext, SourceError, staged
 from scanners.artifacts import ArtifactFindings, report_for_artifact
 from scanners.packages import (
     ArtifactChoice,
@@ -165,9 +165,12 @@ class PackageSource:
         )
         findings = ArtifactFindings.model_validate_json(findings_json)
         report = report_for_artifact(origin=self.ecosystem, name=name or identifier.name, version=version, findings=findings, scanned_at=scanned_at)
-        return ScanOutcome(report=report, edges=findings.edges, stages=[
-            ("tier1_complete", report), ("tier2_complete", report), ("tier3_complete", report), ("scan_complete", report),
-        ])
+        identity_stage = None
+        if artifact is not None:  # what the registry metadata alone said: the tier-1 event
+            metadata_json, _, _ = await context.cpu(analyse_package_in_process, self.ecosystem, metadata, identifier.version, None, None, scanned_at, None)
+            identity_stage = report_for_artifact(origin=self.ecosystem, name=name or identifier.name, version=version,
+                                                 findings=ArtifactFindings.model_validate_json(metadata_json), scanned_at=scanned_at)
+        return ScanOutcome(report=report, edges=findings.edges, stages=staged(identity_stage, report))
 
 
 def _has_version(ecosystem: str, metadata: dict[str, Any], version: str) -> bool:

@@ -25,6 +25,7 @@ from app.lookup.sources.base import (
     SourceContext,
     SourceError,
     SourceUnavailable,
+    staged,
 )
 from scanners.artifacts import ArtifactFindings, report_for_artifact
 from scanners.repos import analyze_mcp_server, analyze_repo, analyze_skill, snapshot_from_tarball
@@ -108,4 +109,4 @@ class RepositorySource:
         findings_json = await context.cpu(analyse_repository_in_process, self.kind, full_name, tarball, metadata, ref, subpath, scanned_at)
         findings = ArtifactFindings.model_validate_json(findings_json)
         report = report_for_artifact(origin=self.kind, name=identifier.name, version=ref, findings=findings, scanned_at=scanned_at)
-        return ScanOutcome(report=report, edges=findings.edges, stages=[(e, report) for e in ("tier1_complete", "tier2_complete", "tier3_complete", "scan_complete")])
+        return ScanOutcome(report=report, edges=findings.edges, stages=staged(None, report))

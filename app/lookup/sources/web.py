@@ -14,6 +14,7 @@ from app.lookup.sources.base import (
     SourceContext,
     SourceError,
     SourceUnavailable,
+    staged,
 )
 from scanners.artifacts import ArtifactFindings, Edge, report_for_artifact
 from scanners.models import Signal, Tier
@@ -79,4 +80,5 @@ class WebSource:
         if self.kind == "page":
             edges.append(Edge(source=node, target=f"domain:{_host(identifier)}", relation="on_domain"))
         report = report_for_artifact(origin=self.kind, name=identifier.name, version=None, findings=findings, scanned_at=scanned_at)
-        return ScanOutcome(report=report, edges=edges, stages=[(e, report) for e in ("tier1_complete", "tier2_complete", "tier3_complete", "scan_complete")])
+        hostname_only = report_for_artifact(origin=self.kind, name=identifier.name, version=None, findings=self.provisional(identifier), scanned_at=scanned_at)
+        return ScanOutcome(report=report, edges=edges, stages=staged(hostname_only, report))

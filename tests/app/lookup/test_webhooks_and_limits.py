@@ -63,6 +63,8 @@ def test_events_arrive_in_order_signed_and_retried(engine, tmp_path: Path, monke
     assert [event["event"] for event in events] == ["tier1_complete", "tier2_complete", "tier3_complete", "scan_complete"]
     assert all(event["verdict"] == "safe" and event["tolerance"] == "lenient" and event["identifier"] == "github:octocat" for event in events)
     assert {"score", "confidence", "sub_scores", "threats", "tiers_completed"} <= set(events[-1])
+    # Only the last event is the finished answer; the tier events say more is coming.
+    assert [event["pending_deep_scan"] for event in events] == [True, True, True, False]
     secret = (tmp_path / "webhook-signing.key").read_text().strip().encode()
     for headers, body in receiver.received:
         expected = "sha256=" + hmac.new(secret, body, hashlib.sha256).hexdigest()
@@ -83,7 +85,9 @@ def test_a_cached_answer_sends_its_events_at_once(engine, tmp_path: Path) -> Non
                     await asyncio.sleep(0.05)
 
         run(scenario())
-    assert [json.loads(body)["event"] for _, body in receiver.received] == ["tier1_complete", "tier2_complete", "tier3_complete", "scan_complete"]
+    events = [json.loads(body) for _, body in receiver.received]
+    assert [event["event"] for event in events] == ["tier1_complete", "tier2_complete", "tier3_complete", "scan_complete"]
+    assert [event["pending_deep_scan"] for event in events] == [True, True, True, False]
 
 
 def test_rate_limit_answers_429_with_retry_after(engine, tmp_path: Path) -> None:
