@@ -36,6 +36,7 @@ from app.db import make_engine  # noqa: E402
 from app.lookup.identifiers import parse_identifier  # noqa: E402
 from app.lookup.store import save_report  # noqa: E402
 from app.migrate import upgrade  # noqa: E402
+from bench.lean_http import Connection, connect  # noqa: E402
 from scanners.artifacts import ArtifactFindings, ArtifactThreat, report_for_artifact, threat  # noqa: E402
 from scanners.models import Severity  # noqa: E402
 
@@ -64,41 +65,6 @@ def seed(database_url: str, count: int) -> list[str]:
     return paths
 
 
-class _Connection(asyncio.Protocol):
-    """A minimal keep-alive HTTP/1.1 client connection: the load generator shares the 2 cores with
-    the server, so it must cost far less per request than a full client library."""
-
-    def __init__(self) -> None:
-        self.transport: asyncio.Transport | None = None
-        self.buffer = bytearray()
-        self.waiter: asyncio.Future[int] | None = None
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = transport  # type: ignore[assignment]
-
-    def data_received(self, data: bytes) -> None:
-        self.buffer += data
-        self._maybe_done()
-
-    def _maybe_done(self) -> None:
-        end = self.buffer.find(b"\r\n\r\n")
-        if end < 0 or self.waiter is None or self.waiter.done():
-            return
-        head = bytes(self.buffer[:end]).lower()
-        marker = head.find(b"content-length:")
-        length = int(head[marker + 15 : head.find(b"\r\n", marker) if head.find(b"\r\n", marker) > 0 else None]) if marker >= 0 else 0
-        if len(self.buffer) >= end + 4 + length:
-            status = int(head[9:12])
-            del self.buffer[: end + 4 + length]
-            self.waiter.set_result(status)
-
-    async def get(self, request: bytes) -> int:
-        self.waiter = asyncio.get_running_loop().create_future()
-        assert self.transport is not None
-        self.transport.write(request)
-        return await self.waiter
-
-
 async def load(host: str, port: int, paths: list[str], total: int, concurrency: int) -> tuple[list[float], dict[int, int], float]:
     latencies: list[float] = []
     statuses: dict[int, int] = {}
@@ -107,12 +73,11 @@ async def load(host: str, port: int, paths: list[str], total: int, concurrency: 
         f"GET {path}{query} HTTP/1.1\r\nHost: {host}:{port}\r\nAccept: application/json\r\n\r\n".encode()
         for path in paths for query in QUERIES
     ]
-    loop = asyncio.get_running_loop()
-    connections = [(await loop.create_connection(_Connection, host, port))[1] for _ in range(concurrency)]
+    connections = [await connect(host, port) for _ in range(concurrency)]
     for index, request in enumerate(requests):  # warm-up: every answer and rendering cached before measuring
         await connections[index % concurrency].get(request)
 
-    async def worker(connection: _Connection) -> None:
+    async def worker(connection: Connection) -> None:
         for index in counter:
             started = time.perf_counter()
             status = await connection.get(requests[(index * 7919) % len(requests)])
