@@ -25,6 +25,7 @@ from sqlalchemy import Connection, DateTime, Engine, bindparam, text
 from app.http_errors import json_error
 from app.jobs import JobQueue
 from app.metrics import WEBHOOK_DELIVERIES, WEBHOOK_LATENCY
+from app.streams import read_body
 from app.tables import DeliveryStatus, JobStatus, utcnow
 from app.webhook_routes import ROUTER, JobSpec, RoutingContext
 
@@ -172,7 +173,7 @@ class WebhookIntake:
             WEBHOOK_DELIVERIES.labels(event=event_name or "-", outcome="too_large").inc()
             return json_error(413, f"body larger than {MAX_WEBHOOK_BODY // (1024 * 1024)} MB")
         try:
-            body = await request.content.read(MAX_WEBHOOK_BODY + 1)
+            body, _too_large = await read_body(request.content, MAX_WEBHOOK_BODY)
         except asyncio.CancelledError:
             raise
         if len(body) > MAX_WEBHOOK_BODY:

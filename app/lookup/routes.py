@@ -44,6 +44,7 @@ from app.lookup.identifiers import (
 from app.lookup.outbound import WebhookRefused, validate_webhook_url
 from app.lookup.service import DeepScanTimeout, LookupNotFound, LookupService
 from app.metrics import LOOKUPS
+from app.streams import read_body
 from app.tables import ArtifactState
 from scanners.models import ScanReport, Tolerance
 
@@ -204,7 +205,7 @@ class LookupRoutes:
             return json_error(400, "POST /email takes a raw RFC 822 message with Content-Type: message/rfc822")
         if request.content_length is not None and request.content_length > MAX_EMAIL_BYTES:
             return json_error(413, f"message larger than {MAX_EMAIL_BYTES // (1024 * 1024)} MB")
-        raw = await request.content.read(MAX_EMAIL_BYTES + 1)
+        raw, _too_large = await read_body(request.content, MAX_EMAIL_BYTES)
         if len(raw) > MAX_EMAIL_BYTES:
             return json_error(413, f"message larger than {MAX_EMAIL_BYTES // (1024 * 1024)} MB")
         if not raw.strip():

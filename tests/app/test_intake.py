@@ -217,3 +217,28 @@ def test_app_configured_without_a_slug_learns_its_bot_login_from_github(engine, 
 
     body = asyncio.run(go())
     assert body["jobs"] == 0 and body["reason"] == "sent by this App"
+
+
+def test_a_body_arriving_in_many_segments_is_read_whole(engine, tmp_path: Path) -> None:
+    # Over a real network a 25 KB delivery arrives in several TCP segments; reading only what had
+    # arrived would break the signature check. Send it in slow pieces over a raw socket.
+    settings = Settings(github_webhook_secret=SECRET, data_dir=tmp_path, github_app_slug="watchpost")
+    raw = json.dumps(payload("pull_request/opened")).encode()
+    head = (f"POST /webhooks/github HTTP/1.1\r\nHost: x\r\nX-GitHub-Event: pull_request\r\nX-GitHub-Delivery: d-slow\r\n"
+            f"Content-Type: application/json\r\nX-Hub-Signature-256: {sign(raw)}\r\nContent-Length: {len(raw)}\r\n\r\n").encode()
+
+    async def go() -> bytes:
+        async with TestServer(create_app(settings, engine)) as server:
+            reader, writer = await asyncio.open_connection(server.host, server.port)
+            writer.write(head)
+            step = max(1, len(raw) // 6)
+            for start in range(0, len(raw), step):
+                writer.write(raw[start:start + step])
+                await writer.drain()
+                await asyncio.sleep(0.03)
+            answer = await reader.read(4096)
+            writer.close()
+            return answer
+
+    answer = asyncio.run(go())
+    assert answer.startswith(b"HTTP/1.1 202"), answer[:200]

@@ -23,6 +23,7 @@ from app.lookup.fetch import FetchFailed, FetchRefused
 from app.lookup.identifiers import Identifier
 from app.lookup.registries import crates_base, npm_registry, pypi_json_base
 from app.lookup.sources.base import ArtifactNotFound, ScanOutcome, SourceContext, SourceError, staged
+from app.streams import read_body
 from scanners.artifacts import ArtifactFindings, report_for_artifact
 from scanners.packages import (
     ArtifactChoice,
@@ -89,8 +90,8 @@ class PackageSource:
                     raise SourceError(f"the {self.ecosystem} registry answered {response.status}")
                 if response.content_length is not None and response.content_length > limit:
                     raise SourceError(f"{self.ecosystem} answer of {response.content_length} bytes exceeds the {limit}-byte limit")
-                body = await response.content.read(limit + 1)
-                if len(body) > limit:
+                body, too_large = await read_body(response.content, limit)
+                if too_large:
                     raise SourceError(f"{self.ecosystem} answer exceeds the {limit}-byte limit")
                 return body
         except aiohttp.ClientError as exc:
@@ -115,7 +116,7 @@ class PackageSource:
                         continue
                     if response.status >= 400:
                         raise SourceError(f"artifact download answered {response.status}")
-                    body = await response.content.read(limit + 1)
+                    body, _ = await read_body(response.content, limit)
             except aiohttp.ClientError as exc:
                 raise SourceError(f"artifact download failed: {type(exc).__name__}") from exc
             except TimeoutError as exc:

@@ -27,6 +27,7 @@ from app.lookup.sources.base import (
     SourceUnavailable,
     staged,
 )
+from app.streams import read_body
 from scanners.artifacts import ArtifactFindings, report_for_artifact
 from scanners.repos import analyze_mcp_server, analyze_repo, analyze_skill, snapshot_from_tarball
 
@@ -63,7 +64,10 @@ class RepositorySource:
             async with context.session.get(url, timeout=aiohttp.ClientTimeout(total=30)) as response:
                 if response.status >= 400:
                     raise SourceError(f"the MCP registry answered {response.status}")
-                listing = json.loads(await response.content.read(8 * 1024 * 1024))
+                raw, too_large = await read_body(response.content, 8 * 1024 * 1024)
+                if too_large:
+                    raise SourceError("the MCP registry's answer is larger than 8 MB")
+                listing = json.loads(raw)
         except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
             raise SourceError(f"the MCP registry could not be read: {type(exc).__name__}") from exc
         for entry in listing.get("servers") or []:
