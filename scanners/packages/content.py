@@ -31,7 +31,9 @@ from scanners.rules.obfuscation import detect_obfuscation
 MAX_TEXT_FILE_BYTES = 2 * 1024 * 1024
 MAX_TOTAL_TEXT_BYTES = 24 * 1024 * 1024
 # The reused obfuscation detector is run on at most this much of a file and this many files.
-MAX_OBFUSCATION_FILE_BYTES = 512 * 1024
+# Linear and cheap (~0.05 s per MB of ordinary code): big enough for the bundles popular packages ship
+# (lodash.js is 540 KB), so a clean package is not left "incomplete" by our own limit.
+MAX_OBFUSCATION_FILE_BYTES = 4 * 1024 * 1024
 MAX_OBFUSCATION_FILES = 5000
 # How far we follow install hooks into the files they start (hook -> script -> script).
 MAX_HOOK_DEPTH = 3
