@@ -314,7 +314,7 @@ _DECODER_RE = re.compile(
     r"|\bbytes\s*\.\s*fromhex\s*\(|\b(?:unhexlify|a2b_base64|a2b_hex|a2b_uu)\s*\("
     r"|\b[Ff]rom[Bb]ase64[Ss]tring\s*\(|\.\s*decode\s*\(\s*['\"](?:base64|hex|rot13|rot_13|zlib|bz2|uu)['\"]"
     r"|\binflate(?:Sync|RawSync|Raw)?\s*\(|\bpako\s*\.\s*(?:inflate|ungzip)\w*\s*\(|\bLZString\s*\.\s*decompress\w*\s*\("
-    r"|\bchr\s*\(|\bmap\s*\(\s*chr\b|\bgetDecoder\s*\(\s*\)\s*\.\s*decode\s*\(|\bparseBase64Binary\s*\("
+    r"|\bchr\s*\(\s*[^\s)]|\bmap\s*\(\s*chr\b|\bgetDecoder\s*\(\s*\)\s*\.\s*decode\s*\(|\bparseBase64Binary\s*\("
     r"|\bunpack1?\s*\(\s*['\"]m0?['\"]|\bpack\s*\(?\s*['\"][Hh]\*['\"]"
 )
 # The sink's argument is a bare name (possibly .toString() / .decode()): `eval(payload)`.

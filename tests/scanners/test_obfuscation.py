@@ -147,6 +147,8 @@ def test_exec_of_name_assigned_from_decoder() -> None:
         ("src/a.php", "<?php echo base64_decode($x); ?>"),
         ("src/a.js", "const text = Buffer.from(body).toString('utf8'); eval(text)"),
         ("src/a.c", "assert(base64_decode(in, out) == 0);"),
+        # core-js's URL parser: `exec` is RegExp.prototype.exec and `chr()` reads the next character.
+        ("modules/web.url.constructor.js", "while (length < 4 && exec(HEX, chr())) {\n  value = value * 16 + parseInt(chr(), 16);\n}"),
     ],
 )
 def test_exec_decoded_quiet(path: str, code: str) -> None:
