@@ -16,7 +16,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from scanners.models import Confidence, ScanReport, SubScores, Threat, Tolerance, Verdict
+from scanners.models import Confidence, ScanReport, Signal, SubScores, Threat, Tolerance, Verdict
 
 ANSWER_HEADERS = ("x-watchpost-score", "x-watchpost-verdict", "x-watchpost-confidence", "x-watchpost-tolerance")
 
@@ -41,6 +41,7 @@ class LookupAnswer(BaseModel):
     tiers_completed: list[str] | None = None
     tiers_skipped: dict[str, str] | None = None
     evidence_gaps: list[str] | None = None
+    signals: list[Signal] | None = Field(default=None, description="What moved the sub-scores (an MCP server's tool list is one).")
     complete: bool | None = Field(default=None, description="False when part of the artifact could not be analysed (never safe then).")
     scanner_version: str | None = None
 
@@ -56,6 +57,7 @@ def lookup_answer(report: ScanReport, url: str, *, details: bool) -> LookupAnswe
         answer.tiers_completed = [tier.value for tier in report.tiers_completed]
         answer.evidence_gaps = list(report.evidence_gaps)
         answer.tiers_skipped = dict(report.tiers_skipped)
+        answer.signals = list(report.signals)
         answer.complete = report.complete
         answer.scanner_version = report.scanner_version
         answer.threats = list(report.threats)

@@ -74,6 +74,8 @@ def lookups(engine, tmp_path: Path, paths: list[str], fake: FakeGitHub | None = 
 def test_mcp_servers_benign_and_poisoned(engine, tmp_path: Path) -> None:
     (_, benign), (_, poisoned) = lookups(engine, tmp_path, ["/mcp/acme/weather-mcp?mode=full&details=true", "/mcp/acme/math-mcp?mode=full&details=true"])
     assert benign["verdict"] == "safe", benign
+    tools = next(signal for signal in benign["signals"] if signal["name"] == "mcp_tools")
+    assert "get_forecast" in tools["detail"]  # agents see which tools the server offers
     assert poisoned["verdict"] == "dangerous" and any(t["type"] == "tool_poisoning" and t["severity"] == "critical" for t in poisoned["threats"])
 
 
