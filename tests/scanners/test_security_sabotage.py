@@ -14,6 +14,7 @@ from scanners.models import Severity, Threat, ThreatType
 from scanners.rules import security_sabotage
 from scanners.rules.engine import FileContext, PRContext
 from scanners.rules.registry import REGISTRY, delete_file, edit_file, new_file
+from scanners.rules.security_sabotage import _CODEQL_WORKFLOW as CODEQL_WORKFLOW
 from scanners.tier2 import run_tier2, threats_for
 from scanners.workspace import snapshot_from_diff
 
@@ -57,20 +58,8 @@ def corpus_patch(name: str) -> str:
     return path.read_text(encoding="utf-8")
 
 
-CODEQL = """name: CodeQL
-on:
-  push:
-  pull_request:
-jobs:
-  analyze:
-    runs-on: ubuntu-latest
-    steps:
-      - uses: actions/checkout@v4
-      - uses: github/codeql-action/init@v3
-        with:
-          languages: python
-      - uses: github/codeql-action/analyze@v3
-"""
+# The same workflow the rule registry uses for its examples: one fixture, not two copies.
+CODEQL = CODEQL_WORKFLOW
 
 
 # --------------------------------------------------------------------------------------------
