@@ -200,6 +200,20 @@ def _npm_version(packument: dict[str, Any], version: str | None) -> str | None:
     return None
 
 
+def _snapshot(ecosystem: Ecosystem, name: str, resolved: str | None, meta: PackageMetadata,
+              artifact_files: Mapping[str, bytes] | ExtractedArchive | None, kind: ArtifactKind | None, analysed_at: datetime) -> PackageSnapshot:
+    """The common tail of the three registry parsers: attach the artifact and what was odd about it.
+    A PyPI artifact of unknown kind is a wheel when it carries ``*.dist-info/METADATA``."""
+    files, truncated, problems, oversized = _artifact_parts(artifact_files)
+    if files is not None and kind is None:
+        kind = "wheel" if any(p.endswith(".dist-info/METADATA") for p in files) else "sdist"
+    return PackageSnapshot(
+        ecosystem=ecosystem, name=name, version=resolved, metadata=meta, artifact=files, artifact_truncated=truncated,
+        artifact_problems=problems, artifact_oversized=oversized, artifact_kind=kind if files is not None else None,
+        analysed_at=analysed_at,
+    )
+
+
 def snapshot_from_npm(
     packument: dict[str, Any],
     version: str | None,
@@ -246,12 +260,7 @@ def snapshot_from_npm(
     if resolved is None:
         meta.parse_gaps.append(f"version {version or 'latest'} not found in the packument")
     _with_previous(meta, resolved)
-    files, truncated, problems, oversized = _artifact_parts(artifact_files)
-    return PackageSnapshot(
-        ecosystem="npm", name=name, version=resolved, metadata=meta, artifact=files, artifact_truncated=truncated,
-        artifact_problems=problems, artifact_oversized=oversized, artifact_kind="npm-tarball" if files is not None else None,
-        analysed_at=analysed_at,
-    )
+    return _snapshot("npm", name, resolved, meta, artifact_files, "npm-tarball", analysed_at)
 
 
 def choose_npm_artifact(packument: dict[str, Any], version: str | None) -> ArtifactChoice | None:
@@ -361,14 +370,7 @@ def snapshot_from_pypi(
     if info.get("yanked") and resolved == info.get("version"):
         meta.yanked = True
         meta.yanked_reason = meta.yanked_reason or _str(info.get("yanked_reason"))
-    files, truncated, problems, oversized = _artifact_parts(artifact_files)
-    if files is not None and artifact_kind is None:
-        artifact_kind = "wheel" if any(p.endswith(".dist-info/METADATA") for p in files) else "sdist"
-    return PackageSnapshot(
-        ecosystem="pypi", name=name, version=resolved, metadata=meta, artifact=files, artifact_truncated=truncated,
-        artifact_problems=problems, artifact_oversized=oversized, artifact_kind=artifact_kind if files is not None else None,
-        analysed_at=analysed_at,
-    )
+    return _snapshot("pypi", name, resolved, meta, artifact_files, artifact_kind, analysed_at)
 
 
 def choose_pypi_artifact(project_json: dict[str, Any], version: str | None) -> ArtifactChoice | None:
@@ -456,12 +458,7 @@ def snapshot_from_crates(
     if resolved is None:
         meta.parse_gaps.append(f"version {version or 'newest'} not found in the crate document")
     _with_previous(meta, resolved)
-    files, truncated, problems, oversized = _artifact_parts(artifact_files)
-    return PackageSnapshot(
-        ecosystem="crate", name=name, version=resolved, metadata=meta, artifact=files, artifact_truncated=truncated,
-        artifact_problems=problems, artifact_oversized=oversized, artifact_kind="crate" if files is not None else None,
-        analysed_at=analysed_at,
-    )
+    return _snapshot("crate", name, resolved, meta, artifact_files, "crate", analysed_at)
 
 
 def choose_crate_artifact(crate_json: dict[str, Any], version: str | None) -> ArtifactChoice | None:
