@@ -20,6 +20,7 @@ from app.lookup.answers import (
     LookupAnswer,
 )
 from app.lookup.identifiers import LOOKUP_ORIGINS, Origin
+from app.lookup.store import ListQuery
 from scanners import SCANNER_VERSION
 
 REF = "#/components/schemas/{model}"
@@ -116,19 +117,8 @@ def build_document() -> dict[str, Any]:
         }},
         "/": {"get": {
             "operationId": "listArtifacts", "summary": "Stored answers, filtered and sorted (browsers get a landing page)",
-            "parameters": [
-                _query("origin", {"type": "string", "enum": [o.value for o in Origin]}, "Only this origin"),
-                _query("verdict", {"type": "string", "enum": ["safe", "caution", "suspicious", "dangerous"]}, "Only this verdict"),
-                _query("confidence", {"type": "string", "enum": ["low", "medium", "high"]}, "Only this confidence"),
-                _query("min_score", {"type": "integer", "minimum": 0, "maximum": 100}, "Score at least"),
-                _query("max_score", {"type": "integer", "minimum": 0, "maximum": 100}, "Score at most"),
-                _query("has_threats", {"type": "boolean"}, "With or without threats"),
-                _query("q", {"type": "string", "maxLength": 200}, "Substring of the identifier or name"),
-                _query("sort", {"type": "string", "enum": ["scanned_at", "score", "origin", "identifier"], "default": "scanned_at"}, "Sort key"),
-                _query("order", {"type": "string", "enum": ["asc", "desc"], "default": "desc"}, "Sort order"),
-                _query("limit", {"type": "integer", "minimum": 1, "maximum": 200, "default": 50}, "Page size"),
-                _query("offset", {"type": "integer", "minimum": 0, "maximum": 1000000, "default": 0}, "Page start"),
-            ],
+            # From the model the handler validates with, so the two cannot disagree.
+            "parameters": [_query(name, schema, schema.get("title", name)) for name, schema in ListQuery.model_json_schema()["properties"].items()],
             "responses": {"200": _json(ListAnswer, "One page of answers"), **_errors(400, 429, 500)},
         }},
         "/graph/{origin}/{identifier}": {"get": {

@@ -14,7 +14,7 @@ from typing import Any
 
 from aiohttp import web
 from cachetools import LRUCache
-from pydantic import BaseModel, ValidationError, field_validator
+from pydantic import ValidationError
 
 from app.http_errors import json_error
 from app.lookup import store
@@ -262,11 +262,11 @@ class LookupRoutes:
 
     async def listing(self, request: web.Request) -> web.Response:
         try:
-            query = ListParams.model_validate(dict(request.query))
+            query = store.ListQuery.model_validate(dict(request.query))
         except ValidationError as exc:
             first = exc.errors()[0]
             return json_error(400, f"invalid query parameter {'.'.join(str(p) for p in first['loc'])}: {first['msg']}")
-        total, rows = await asyncio.to_thread(store.list_records, self.service.engine, store.ListQuery(**query.model_dump()))
+        total, rows = await asyncio.to_thread(store.list_records, self.service.engine, query)
         data = [ListedArtifact(
             origin=row.origin, identifier=row.key, name=row.name, version=row.version, score=row.score, verdict=row.verdict,
             confidence=row.confidence, threats=row.threat_count, scanned_at=row.scanned_at.replace(tzinfo=UTC), pending_deep_scan=row.state == ArtifactState.PENDING,
@@ -308,83 +308,6 @@ def _scores_for(engine: Any, nodes: list[str]) -> dict[str, dict[str, Any]]:
         if record is not None and record.state != ArtifactState.NOT_FOUND:
             found[node] = {"score": record.score, "verdict": record.verdict}
     return found
-
-
-class ListParams(BaseModel):
-    origin: str | None = None
-    verdict: str | None = None
-    confidence: str | None = None
-    min_score: int | None = None
-    max_score: int | None = None
-    has_threats: bool | None = None
-    q: str | None = None
-    sort: str = "scanned_at"
-    order: str = "desc"
-    limit: int = 50
-    offset: int = 0
-
-    @field_validator("origin")
-    @classmethod
-    def _origin(cls, value: str | None) -> str | None:
-        if value is not None and value not in {o.value for o in Origin}:
-            raise ValueError("unknown origin")
-        return value
-
-    @field_validator("verdict")
-    @classmethod
-    def _verdict(cls, value: str | None) -> str | None:
-        if value is not None and value not in ("safe", "caution", "suspicious", "dangerous"):
-            raise ValueError("verdict is safe, caution, suspicious or dangerous")
-        return value
-
-    @field_validator("confidence")
-    @classmethod
-    def _confidence(cls, value: str | None) -> str | None:
-        if value is not None and value not in ("low", "medium", "high"):
-            raise ValueError("confidence is low, medium or high")
-        return value
-
-    @field_validator("min_score", "max_score")
-    @classmethod
-    def _score(cls, value: int | None) -> int | None:
-        if value is not None and not 0 <= value <= 100:
-            raise ValueError("scores are 0-100")
-        return value
-
-    @field_validator("sort")
-    @classmethod
-    def _sort(cls, value: str) -> str:
-        if value not in ("scanned_at", "score", "origin", "identifier"):
-            raise ValueError("sort is scanned_at, score, origin or identifier")
-        return value
-
-    @field_validator("order")
-    @classmethod
-    def _order(cls, value: str) -> str:
-        if value not in ("asc", "desc"):
-            raise ValueError("order is asc or desc")
-        return value
-
-    @field_validator("limit")
-    @classmethod
-    def _limit(cls, value: int) -> int:
-        if not 1 <= value <= 200:
-            raise ValueError("limit is 1-200")
-        return value
-
-    @field_validator("offset")
-    @classmethod
-    def _offset(cls, value: int) -> int:
-        if not 0 <= value <= 1_000_000:
-            raise ValueError("offset is 0-1000000")
-        return value
-
-    @field_validator("q")
-    @classmethod
-    def _q(cls, value: str | None) -> str | None:
-        if value is not None and len(value) > 200:
-            raise ValueError("q is at most 200 characters")
-        return value
 
 
 def wants_html(request: web.Request) -> bool:

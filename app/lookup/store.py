@@ -8,9 +8,9 @@ import hashlib
 import json
 import weakref
 from collections import deque
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Engine, and_, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -116,19 +116,22 @@ def _add_edges(engine: Engine, connection: Any, edges: list[Edge]) -> None:
         connection.execute(insert.on_conflict_do_update(index_elements=["digest"], set_={"seen_at": insert.excluded.seen_at}), rows)
 
 
-@dataclass(frozen=True, slots=True)
-class ListQuery:
-    origin: str | None = None
-    verdict: str | None = None
-    confidence: str | None = None
-    min_score: int | None = None
-    max_score: int | None = None
+class ListQuery(BaseModel):
+    """``GET /`` filters, validated at the boundary (query strings arrive as text)."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    origin: Literal["npm", "pypi", "crate", "repo", "domain", "page", "mcp", "skill", "email", "commit", "contributor", "pr"] | None = None
+    verdict: Literal["safe", "caution", "suspicious", "dangerous"] | None = None
+    confidence: Literal["low", "medium", "high"] | None = None
+    min_score: int | None = Field(default=None, ge=0, le=100)
+    max_score: int | None = Field(default=None, ge=0, le=100)
     has_threats: bool | None = None
-    q: str | None = None
-    sort: str = "scanned_at"
-    order: str = "desc"
-    limit: int = 50
-    offset: int = 0
+    q: str | None = Field(default=None, max_length=200)
+    sort: Literal["scanned_at", "score", "origin", "identifier"] = "scanned_at"
+    order: Literal["asc", "desc"] = "desc"
+    limit: int = Field(default=50, ge=1, le=200)
+    offset: int = Field(default=0, ge=0, le=1_000_000)
 
 
 _SORT_COLUMNS = {"scanned_at": ArtifactReport.scanned_at, "score": ArtifactReport.score, "origin": ArtifactReport.origin, "identifier": ArtifactReport.key}
