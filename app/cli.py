@@ -82,6 +82,20 @@ def render_table(report: ScanReport, console: Console) -> None:
         console.print(f"  note: {gap}", style="dim")
 
 
+def print_report_and_exit(report: ScanReport, as_json: bool, fail_on: str | None) -> None:
+    """JSON or the table; exit 1 when the verdict reaches ``fail_on`` (scan-pr and lookup alike)."""
+    if as_json:
+        click.echo(report.model_dump_json(indent=2))
+    else:
+        # Piped output (CI logs, agents) gets a wide table so paths and types are not folded.
+        console = Console(highlight=False)
+        if not console.is_terminal:
+            console = Console(highlight=False, width=200)
+        render_table(report, console)
+    if fail_on is not None and report.verdict.rank >= Verdict(fail_on).rank:
+        sys.exit(1)
+
+
 @main.command("scan-pr")
 @click.argument("target", metavar="PATH|-")
 @click.option("--json", "as_json", is_flag=True, help="Print the ScanReport as JSON.")
@@ -113,16 +127,7 @@ def scan_pr_command(target: str, as_json: bool, tolerance: str, offline: bool, s
     )
     if sarif_path is not None:
         sarif_path.write_text(json.dumps(to_sarif(report), indent=2), encoding="utf-8")
-    if as_json:
-        click.echo(report.model_dump_json(indent=2))
-    else:
-        # Piped output (CI logs, agents) gets a wide table so paths and types are not folded.
-        console = Console(highlight=False)
-        if not console.is_terminal:
-            console = Console(highlight=False, width=200)
-        render_table(report, console)
-    if fail_on is not None and report.verdict.rank >= Verdict(fail_on).rank:
-        sys.exit(1)
+    print_report_and_exit(report, as_json, fail_on)
 
 
 def _settings_or_exit() -> object:
@@ -260,15 +265,7 @@ def lookup_command(target: str, as_json: bool, tolerance: str, fail_on: str | No
     except (SourceError, LookupError) as exc:
         click.echo(f"watchpost: the lookup could not complete: {exc}", err=True)
         sys.exit(2)
-    if as_json:
-        click.echo(report.model_dump_json(indent=2))
-    else:
-        console = Console(highlight=False)
-        if not console.is_terminal:
-            console = Console(highlight=False, width=200)
-        render_table(report, console)
-    if fail_on is not None and report.verdict.rank >= Verdict(fail_on).rank:
-        sys.exit(1)
+    print_report_and_exit(report, as_json, fail_on)
 
 
 @main.command("rules")
