@@ -12,6 +12,7 @@ from typing import Literal
 
 from pydantic import BaseModel, SecretStr, ValidationError
 
+from app.flags import parse_flag
 from scanners.models import Tolerance
 
 
@@ -19,17 +20,11 @@ class ActionError(Exception):
     """A problem the workflow author must fix; printed as one ``::error`` line, exit 2."""
 
 
-_TRUE = {"true", "1", "yes", "on"}
-_FALSE = {"false", "0", "no", "off", ""}
-
-
 def _flag(name: str, value: str) -> bool:
-    lowered = value.strip().lower()
-    if lowered in _TRUE:
-        return True
-    if lowered in _FALSE:
-        return False
-    raise ActionError(f"input {name} must be true or false, not {value!r}")
+    parsed = parse_flag(value)
+    if parsed is None:
+        raise ActionError(f"input {name} must be true or false, not {value!r}")
+    return parsed
 
 
 class ActionInputs(BaseModel):

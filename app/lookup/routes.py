@@ -16,6 +16,7 @@ from aiohttp import web
 from cachetools import LRUCache
 from pydantic import ValidationError
 
+from app.flags import parse_flag
 from app.http_errors import json_error
 from app.lookup import store
 from app.lookup.answers import (
@@ -51,24 +52,16 @@ from scanners.models import ScanReport, Tolerance
 MAX_BULK = 100
 MAX_EMAIL_BYTES = 10 * 1024 * 1024
 ORIGIN_PATTERN = "|".join(o.value for o in LOOKUP_ORIGINS if o is not Origin.EMAIL)
-_TRUE = {"1", "true", "yes", "on"}
-_FALSE = {"0", "false", "no", "off", ""}
-
-
 class QueryError(ValueError):
     pass
 
 
 def _flag(query: Any, name: str) -> bool:
     value = query.get(name)
-    if value is None:
-        return False
-    lowered = value.strip().lower()
-    if lowered in _TRUE:
-        return True
-    if lowered in _FALSE:
-        return False
-    raise QueryError(f"{name} must be true or false")
+    parsed = False if value is None else parse_flag(value)
+    if parsed is None:
+        raise QueryError(f"{name} must be true or false")
+    return parsed
 
 
 def _tolerance(query: Any) -> Tolerance:
