@@ -48,6 +48,20 @@ class WorkflowContext(BaseModel):
     output_path: Path | None
     summary_path: Path | None
     workspace: Path
+    workflow_path: str | None = None  # the running workflow's file, repository-relative
+
+
+def workflow_file(workflow_ref: str | None, repository: str) -> str | None:
+    """``GITHUB_WORKFLOW_REF`` (``owner/repo/.github/workflows/x.yml@refs/...``) to the workflow's
+    repository-relative path; None when it is absent or names another repository's file."""
+    if not workflow_ref or "@" not in workflow_ref:
+        return None
+    qualified = workflow_ref.rsplit("@", 1)[0]
+    prefix = repository + "/"
+    if not qualified.lower().startswith(prefix.lower()):
+        return None
+    path = qualified[len(prefix):]
+    return path if path.startswith(".github/workflows/") and ".." not in path.split("/") else None
 
 
 def read_inputs(env: Mapping[str, str]) -> ActionInputs:
@@ -100,6 +114,7 @@ def read_context(env: Mapping[str, str]) -> WorkflowContext:
         output_path=Path(env["GITHUB_OUTPUT"]) if env.get("GITHUB_OUTPUT") else None,
         summary_path=Path(env["GITHUB_STEP_SUMMARY"]) if env.get("GITHUB_STEP_SUMMARY") else None,
         workspace=Path(env.get("GITHUB_WORKSPACE") or os.getcwd()),
+        workflow_path=workflow_file(env.get("GITHUB_WORKFLOW_REF"), repository),
     )
 
 

