@@ -169,8 +169,10 @@ def _referenced_files(scan: _Scan, path: str, text: str) -> list[str]:
 # Install-time behaviour
 
 
-def _judge_install_code(scan: _Scan, path: str | None, text: str, why: str, caps: Capabilities | None = None) -> bool:
-    """Threats for code that runs at install / build / start-up time. True if anything was found."""
+def _judge_install_code(scan: _Scan, path: str | None, text: str, why: str, caps: Capabilities | None = None,
+                        *, new_hook: bool = False) -> bool:
+    """Threats for code that runs at install / build / start-up time. True if anything was found.
+    ``new_hook``: the hook running this code is new in this release."""
     caps = caps or scan.capabilities(path or "package.json", text)
     where = path or "install script"
     before = len(scan.threats)
@@ -183,8 +185,12 @@ def _judge_install_code(scan: _Scan, path: str | None, text: str, why: str, caps
         # Fetching over HTTPS from an ordinary host and running the result is also how puppeteer,
         # cypress or electron install their browser / binary: a caution on an unknown package,
         # barely a note on a popular one, and critical for a raw IP, plain HTTP or a paste host.
+        # Those installers have had their hook for many releases; one that appears in this
+        # release, popular package or not, is how a hijacked release looks.
         if host:
             severity = Severity.CRITICAL
+        elif new_hook:
+            severity = Severity.HIGH
         else:
             severity = Severity.LOW if is_popular(scan.snapshot.ecosystem, scan.snapshot.name) else Severity.MEDIUM
         scan.threats.append(R.package_threat(
@@ -253,10 +259,12 @@ def _npm_hooks(scan: _Scan) -> None:
     hooks = {hook: str(scripts[hook]) for hook in INSTALL_HOOKS if isinstance(scripts.get(hook), str)}
     if "binding.gyp" in scan.files and "install" not in hooks and "preinstall" not in hooks:
         hooks["install"] = "node-gyp rebuild"  # npm's implicit default
+    before = snapshot.metadata.previous_install_hooks  # None: no earlier release, or not known
     for hook, command in hooks.items():
         why = f"`{hook}` hook"
+        new_hook = before is not None and hook not in before
         inline = _INLINE_CODE_RE.search(command)
-        found = _judge_install_code(scan, "package.json", command, why)
+        found = _judge_install_code(scan, "package.json", command, why, new_hook=new_hook)
         if inline is not None:
             code = inline.group(1) or inline.group(2) or ""
             caps = scan.capabilities("package.json", code)
@@ -268,18 +276,24 @@ def _npm_hooks(scan: _Scan) -> None:
                         path="package.json", evidence=_snippet(command)))
                 found = True
             else:
-                found = _judge_install_code(scan, "package.json", code, why, caps) or found
+                found = _judge_install_code(scan, "package.json", code, why, caps, new_hook=new_hook) or found
         referenced = _command_files(scan, command) if scan.files else []
         if scan.files and inline is not None:  # node -e "require('./postinstall')"
             referenced += [p for p in _referenced_files(scan, "package.json", command) if p not in referenced]
         for path in _follow_hook_files(scan, referenced, why):
             text = scan.text(path)
             if text is not None:
-                found = _judge_install_code(scan, path, text, why) or found
+                found = _judge_install_code(scan, path, text, why, new_hook=new_hook) or found
         if referenced == [] and not _ROUTINE_HOOK_RE.match(command.strip()) and re.search(r"\.(?:js|sh|py|bat|cmd|ps1)\b", command) and scan.files:
             scan.gap(f"{why} runs a file that is not in the package: {command[:80]}")
+        routine = bool(_ROUTINE_HOOK_RE.match(command.strip()))
+        if new_hook and not routine:
+            scan.threats.append(R.package_threat(
+                R.INSTALL_HOOK_ADDED, Severity.LOW,
+                f"{why} is new in {snapshot.version}: {snapshot.metadata.previous_version} ran "
+                + (", ".join(f"`{h}`" for h in before or []) or "nothing") + " at install",
+                path="package.json", evidence=_snippet(command)))
         if not found:
-            routine = bool(_ROUTINE_HOOK_RE.match(command.strip()))
             scan.signals.append(Signal(
                 sub_score="behavior", name=R.INSTALL_HOOK_PRESENT, effect=-1.0 if routine else -4.0,
                 detail=f"{why} runs `{command[:80]}`" + (" (routine native build step)" if routine else "")))

@@ -65,6 +65,8 @@ INSTALL_RECON = _rule("pkg/install-hook-recon", A.INSTALL_ATTACK,
     "Code that runs at install collects host name, user name or directories and sends them out: dependency-confusion reconnaissance.")
 INSTALL_OBFUSCATED = _rule("pkg/install-hook-obfuscated", A.INSTALL_ATTACK,
     "Code that runs at install is obfuscated or minified; nothing legitimate needs to hide an install step.")
+INSTALL_HOOK_ADDED = _rule("pkg/install-hook-added", A.INSTALL_ATTACK,
+    "This release runs code at install time and the release before it did not: hijacked releases add their payload this way (ua-parser-js).")
 INSTALL_HOOK_PRESENT = _rule("pkg/install-hook-present", A.INSTALL_ATTACK,
     "The package runs its own code at install time (signal only when nothing risky was found in it).")
 PTH_EXECUTES = _rule("pkg/pth-executes-code", A.INSTALL_ATTACK,

@@ -37,6 +37,8 @@ class VersionInfo(BaseModel):
     maintainers: list[str] | None = None
     publisher: str | None = None
     file_count: int | None = None  # PyPI: files left for the release (0 = all removed)
+    # npm: the lifecycle hooks that version runs on the installing machine (None: not known).
+    install_hooks: list[str] | None = None
 
 
 class PackageMetadata(BaseModel):
@@ -47,6 +49,7 @@ class PackageMetadata(BaseModel):
     version_maintainers: list[str] | None = None  # as listed by the analysed version
     previous_version: str | None = None  # the release before the analysed one (by publish time)
     previous_maintainers: list[str] | None = None
+    previous_install_hooks: list[str] | None = None  # npm: what the release before ran at install
     publisher: str | None = None
     previous_publishers: list[str] = Field(default_factory=list)  # everyone who published earlier versions
     deprecated: str | None = None
@@ -161,6 +164,7 @@ def _with_previous(meta: PackageMetadata, version: str | None) -> None:
     if earlier:
         meta.previous_version = earlier[-1].version
         meta.previous_maintainers = earlier[-1].maintainers
+        meta.previous_install_hooks = earlier[-1].install_hooks
         publishers = []
         for info in earlier:
             if info.publisher and info.publisher not in publishers:
@@ -184,6 +188,15 @@ def _artifact_parts(
 
 _NPM_HOOKS = ("preinstall", "install", "postinstall", "preuninstall", "uninstall", "postuninstall", "prepare",
               "prepublish", "preprepare", "postprepare")
+_NPM_INSTALL_TIME = ("preinstall", "install", "postinstall")  # what runs when the package is installed
+
+
+def _npm_install_hooks(document: dict[str, Any]) -> list[str]:
+    scripts = _dict(document.get("scripts"))
+    hooks = [hook for hook in _NPM_INSTALL_TIME if isinstance(scripts.get(hook), str) and scripts[hook].strip()]
+    if document.get("gypfile") and "install" not in hooks and "preinstall" not in hooks:
+        hooks.append("install")  # npm's implicit `node-gyp rebuild`
+    return hooks
 
 
 def _npm_version(packument: dict[str, Any], version: str | None) -> str | None:
@@ -241,6 +254,7 @@ def snapshot_from_npm(
             maintainers=_logins(document.get("maintainers")) if "maintainers" in document else None,
             publisher=_str(_dict(document.get("_npmUser")).get("name"), 100),
             file_count=_dict(document.get("dist")).get("fileCount") if isinstance(_dict(document.get("dist")).get("fileCount"), int) else None,
+            install_hooks=_npm_install_hooks(document),
         ))
     meta.maintainers = _logins(packument.get("maintainers"))
     current = _dict(versions.get(resolved)) if resolved else {}

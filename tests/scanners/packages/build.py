@@ -72,11 +72,12 @@ def npm_doc(name: str, versions: dict[str, dict[str, Any]], *, created: str = "2
 
 def npm_snapshot(name: str, files: dict[str, bytes | str] | None, *, scripts: dict[str, str] | None = None,
                  manifest_extra: dict[str, Any] | None = None, version_extra: dict[str, Any] | None = None,
-                 now: datetime = NOW) -> PackageSnapshot:
-    """Two-version package whose latest tarball holds ``files`` plus a package.json with ``scripts``."""
+                 previous_scripts: dict[str, str] | None = None, now: datetime = NOW) -> PackageSnapshot:
+    """Two-version package whose latest tarball holds ``files`` plus a package.json with ``scripts``;
+    1.0.0 had ``previous_scripts`` (by default the same scripts: hooks are usually old news)."""
     manifest = {"name": name, "version": "1.1.0", "scripts": scripts or {}, **(manifest_extra or {})}
     extra = {"scripts": scripts or {}, **(version_extra or {})}
-    doc = npm_doc(name, {"1.0.0": {}, "1.1.0": extra})
+    doc = npm_doc(name, {"1.0.0": {"scripts": (scripts or {}) if previous_scripts is None else previous_scripts}, "1.1.0": extra})
     artifact = None
     if files is not None:
         artifact = extract_archive(tgz({"package.json": json.dumps(manifest), **files}))

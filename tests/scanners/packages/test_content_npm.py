@@ -372,6 +372,33 @@ def test_popular_package_binary_download_is_low() -> None:
     assert severity_of(findings, "pkg/install-hook-download-exec") is Severity.LOW
 
 
+def test_popular_package_whose_download_hook_is_new_is_high() -> None:
+    # The puppeteer-style installer is routine when it has been there for releases; appearing in
+    # this release is how a hijacked release of a popular package looks.
+    findings = analyze_package(npm_snapshot("puppeteer", {"install.js": BROWSER_INSTALLER}, scripts={"postinstall": "node install.js"},
+                                            previous_scripts={}))
+    assert severity_of(findings, "pkg/install-hook-download-exec") is Severity.HIGH
+    (added,) = [t for t in findings.threats if t.rule == "pkg/install-hook-added"]
+    assert added.severity is Severity.LOW and "`postinstall` hook is new in 1.1.0: 1.0.0 ran nothing" in added.detail
+
+
+def test_an_old_hook_is_not_news() -> None:
+    findings = analyze_package(npm_snapshot("puppeteer", {"install.js": BROWSER_INSTALLER}, scripts={"postinstall": "node install.js"}))
+    assert "pkg/install-hook-added" not in rules_of(findings)
+
+
+def test_a_new_native_build_step_is_not_flagged_as_added() -> None:
+    findings = analyze_package(npm_snapshot("fast-thing", {"binding.gyp": "{}", "src/a.cc": "int main(){}"},
+                                            scripts={"install": "node-gyp rebuild"}, previous_scripts={}))
+    assert "pkg/install-hook-added" not in rules_of(findings)
+
+
+def test_the_hook_ua_parser_js_added_is_seen_from_metadata_alone() -> None:
+    findings = analyze_package(snapshot_from_npm(fixture("npm-ua-parser.json"), None, None, NOW))
+    (added,) = [t for t in findings.threats if t.rule == "pkg/install-hook-added"]
+    assert "`preinstall` hook is new in 0.7.29: 0.7.28 ran nothing" in added.detail
+
+
 def test_raw_ip_binary_download_is_critical() -> None:
     code = BROWSER_INSTALLER.replace("https://downloads.example.org", "https://198.51.100.4")
     findings = analyze_package(npm_snapshot("puppeteer", {"install.js": code}, scripts={"postinstall": "node install.js"}))
