@@ -29,15 +29,19 @@ from app.lookup.sources.base import (
 )
 from app.streams import read_body
 from scanners.artifacts import ArtifactFindings, report_for_artifact
+from scanners.models import Tier
 from scanners.repos import analyze_mcp_server, analyze_repo, analyze_skill, snapshot_from_tarball
+from scanners.repos.repo import evidence_level, metadata_findings
 
 _GITHUB_REPO = re.compile(r"github\.com[/:]([A-Za-z0-9-]+)/([A-Za-z0-9._-]+?)(?:\.git)?/?$")
 
 
-def analyse_repository_in_process(kind: str, full_name: str, tarball: bytes, metadata: dict[str, Any], ref: str | None,
+def analyse_repository_in_process(kind: str, full_name: str, tarball: bytes | None, metadata: dict[str, Any], ref: str | None,
                                   subpath: str | None, analysed_at: datetime) -> str:
     """In a worker process: unpack and analyse; the findings as JSON (an MCP server's tool list is
-    summarised in its signals)."""
+    summarised in its signals). Without a tarball: what the repository's metadata alone says."""
+    if tarball is None:
+        return _metadata_only(kind, full_name, metadata, ref, subpath, analysed_at).model_dump_json()
     snapshot = snapshot_from_tarball(full_name=full_name, tarball=tarball, analysed_at=analysed_at, metadata=metadata, ref=ref, subpath=subpath)
     if kind == "mcp":
         findings = analyze_mcp_server(snapshot)
@@ -46,6 +50,22 @@ def analyse_repository_in_process(kind: str, full_name: str, tarball: bytes, met
     else:
         findings = analyze_repo(snapshot)
     return findings.model_dump_json()
+
+
+def _metadata_only(kind: str, full_name: str, metadata: dict[str, Any], ref: str | None, subpath: str | None,
+                   analysed_at: datetime) -> ArtifactFindings:
+    """Tier 1 for a repository, MCP server or skill: the repository object's threats and signals
+    (age and adoption, archived, owner), never complete: its files are still to be read."""
+    snapshot = snapshot_from_tarball(full_name=full_name, tarball=None, analysed_at=analysed_at, metadata=metadata, ref=ref, subpath=subpath)
+    scope = snapshot.scope
+    name = full_name if kind == "repo" or not scope else f"{full_name}/{scope}"
+    found = metadata_findings(snapshot, kind, name)
+    found.tiers_completed = [Tier.TIER1]
+    found.complete = False
+    found.evidence_level = evidence_level(snapshot)
+    found.evidence_gaps = [*(gap for gap in snapshot.evidence_gaps if not gap.startswith("repository content:")),
+                           "repository files not read yet: this is what its metadata alone says"]
+    return found
 
 
 class RepositorySource:
@@ -113,4 +133,8 @@ class RepositorySource:
         findings_json = await context.cpu(analyse_repository_in_process, self.kind, full_name, tarball, metadata, ref, subpath, scanned_at)
         findings = ArtifactFindings.model_validate_json(findings_json)
         report = report_for_artifact(origin=self.kind, name=identifier.name, version=ref, findings=findings, scanned_at=scanned_at)
-        return ScanOutcome(report=report, edges=findings.edges, stages=staged(None, report))
+        # The tier-1 event: the repository object alone (age, stars, archived, owner), before its files.
+        metadata_json = await context.cpu(analyse_repository_in_process, self.kind, full_name, None, metadata, ref, subpath, scanned_at)
+        identity_stage = report_for_artifact(origin=self.kind, name=identifier.name, version=ref,
+                                             findings=ArtifactFindings.model_validate_json(metadata_json), scanned_at=scanned_at)
+        return ScanOutcome(report=report, edges=findings.edges, stages=staged(identity_stage, report))

@@ -3,12 +3,15 @@ one tarball per repository (GitHub's shape: a single ``owner-repo-sha/`` directo
 
 from __future__ import annotations
 
+import asyncio
+import json
 from pathlib import Path
 from typing import Any
 
 from aiohttp import web
 
 from tests.app.lookup.harness import Harness, run
+from tests.app.lookup.test_webhooks_and_limits import Receiver
 from tests.fake_github import FakeGitHub
 from tests.loopback import serve_in_thread
 from tests.scanners.repos.helpers import make_tarball, metadata
@@ -108,3 +111,23 @@ def test_mcp_registry_names_resolve_to_their_repository(engine, tmp_path: Path) 
     assert status == 404 and "lists no server" in unknown["error"]
     ((_, without),) = lookups(engine, tmp_path, ["/mcp/io.github.acme/third?mode=full&details=true"])
     assert without["verdict"] != "safe" and any("WATCHPOST_MCP_REGISTRY_URL" in gap for gap in without["evidence_gaps"])
+
+
+def test_the_tier1_event_is_the_repository_metadata_alone(engine, tmp_path: Path) -> None:
+    receiver = Receiver()
+    with serve_in_thread(receiver.application) as hook_url:
+        async def scenario() -> None:
+            async with Harness(engine, tmp_path, fake_with_repositories()) as api:
+                assert (await api.get(f"/mcp/acme/math-mcp?webhook={hook_url}/hook")).status == 200
+                for _ in range(400):
+                    if len(receiver.received) >= 4:
+                        break
+                    await asyncio.sleep(0.05)
+
+        run(scenario())
+    events = {event["event"]: event for event in (json.loads(body) for _, body in receiver.received)}
+    first, last = events["tier1_complete"], events["scan_complete"]
+    # Tier 1 read the repository object only: it cannot know the tools are poisoned, and says so.
+    assert first["tiers_completed"] == ["tier1"] and first["pending_deep_scan"] is True
+    assert first["verdict"] != "safe" and not any(t["type"] == "tool_poisoning" for t in first["threats"])
+    assert last["tiers_completed"] == ["tier1", "tier2"] and last["verdict"] == "dangerous"
