@@ -8,9 +8,9 @@ most-used first). Each ecosystem's list is indexed once per process:
 - separator-free keys (``crossenv`` → ``cross-env``) and confusable skeletons (``l0dash``, ``rn`` for
   ``m``, Cyrillic / Greek homoglyphs);
 - a deletion neighbourhood (symmetric-delete, as in SymSpell): every string one deletion away from a
-  popular name (two for long names). A lookup generates the candidate's own single deletions and
-  verifies only the names that share one, so a lookup is a few dozen set probes, not a Levenshtein
-  against every popular name.
+  popular name (two for long names). A lookup generates the candidate's own deletions (two levels
+  for long candidates) and verifies only the names that share one, so a lookup is a few hundred
+  set probes at most, not a Levenshtein against every popular name.
 """
 
 from __future__ import annotations
@@ -188,12 +188,13 @@ class PopularIndex:
     def _edit_neighbours(self, canon: str) -> SquatMatch | None:
         if len(canon) > min(MAX_NAME_LEN, self.max_len + 2) or len(canon) < 4:
             return None
-        # One deletion on the candidate's side against up to two on the popular side: finds every
-        # distance-1 neighbour, and the distance-2 ones where at least one edit dropped a letter
-        # of the popular name. Two deletions on both sides would find all of them at ~20x the cost.
+        # Symmetric deletions: up to two on each side find every neighbour within two edits (two
+        # substitutions, two insertions, an insertion and a substitution). Only names long
+        # enough to be two edits from a long popular name need the second level, a few hundred
+        # set probes at most.
         targets: set[str] = set()
         index = self.by_deletion
-        for variant in _deletions(canon, 1):
+        for variant in _deletions(canon, 2 if len(canon) >= MIN_LEN_DISTANCE_2 - 2 else 1):
             found = index.get(variant)
             if found is not None:
                 targets.update(found)

@@ -46,6 +46,24 @@ def test_popular_and_unrelated_names_not_flagged(ecosystem: str, name: str) -> N
     assert find_typosquat(ecosystem, name) is None  # type: ignore[arg-type]
 
 
+@pytest.mark.parametrize(("ecosystem", "name", "target"), [
+    # every shape of two edits from a long popular name: two substitutions, two insertions, one of each
+    ("npm", "eslint-konfig-prettiar", "eslint-config-prettier"),
+    ("npm", "eslint-config-prettierrr", "eslint-config-prettier"),
+    ("npm", "eslint-config-pretttierx", "eslint-config-prettier"),
+    ("pypi", "requezts-oauthlip", "requests-oauthlib"),
+    ("pypi", "python-datteutill", "python-dateutil"),
+    ("crate", "wasm_bindgem_futurez", "wasm-bindgen-futures"),
+])
+def test_two_edits_from_a_long_name_are_found(ecosystem: str, name: str, target: str) -> None:
+    match = find_typosquat(ecosystem, name)  # type: ignore[arg-type]
+    assert match is not None and match.target == target and match.distance == 2, (name, match)
+
+
+def test_three_edits_are_not_a_squat() -> None:
+    assert find_typosquat("npm", "eslint-konfig-prettiarx") is None
+
+
 def test_short_names_need_a_transposition() -> None:
     assert find_typosquat("npm", "jset") is not None  # jest, swapped
     assert find_typosquat("npm", "jast") is None  # one substitution from a 4-letter name: too many legit neighbours
