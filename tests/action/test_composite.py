@@ -19,7 +19,7 @@ from typing import Any
 
 import yaml
 
-from tests.action.test_action import event, fake_for, parse_outputs
+from tests.action.test_action import EVENT, event, fake_for, parse_outputs
 from tests.conftest import requires_corpus
 from tests.fake_github import serve_fake_github
 from tests.sarif_schema import code_scanning_problems, sarif_errors
@@ -65,7 +65,7 @@ def run_composite(tmp_path: Path, github_api: str, inputs: dict[str, str]) -> tu
     summary = tmp_path / "summary.md"
     base_env = {k: v for k, v in os.environ.items() if not k.startswith(("WATCHPOST_", "INPUT_", "GITHUB_", "PIP_"))}
     base_env.update({
-        "GITHUB_EVENT_PATH": str(ROOT.parent / "shared" / "corpus" / "webhooks" / "pull_request" / "opened.json"),
+        "GITHUB_EVENT_PATH": str(EVENT),
         "GITHUB_EVENT_NAME": "pull_request", "GITHUB_REPOSITORY": event()["repository"]["full_name"], "GITHUB_API_URL": github_api,
         "GITHUB_SERVER_URL": "https://github.example.test", "GITHUB_STEP_SUMMARY": str(summary), "GITHUB_WORKSPACE": str(tmp_path),
         "GITHUB_WORKFLOW_REF": f"{event()['repository']['full_name']}/.github/workflows/watchpost.yml@refs/pull/1/merge",
