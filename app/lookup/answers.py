@@ -18,11 +18,46 @@ from pydantic import BaseModel, Field
 
 from scanners.models import Confidence, ScanReport, Signal, SubScores, Threat, Tolerance, Verdict
 
-ANSWER_HEADERS = ("x-watchpost-score", "x-watchpost-verdict", "x-watchpost-confidence", "x-watchpost-tolerance")
+ANSWER_HEADERS = ("x-watchpost-score", "x-watchpost-verdict", "x-watchpost-confidence", "x-watchpost-tolerance", "x-watchpost-next")
 
 
 class ErrorAnswer(BaseModel):
     error: str = Field(description="What was wrong, in one sentence.")
+
+
+NextAction = Literal["proceed", "proceed_with_care", "ask_a_human", "do_not_use", "wait", "retry_later"]
+# How long an agent should wait before asking again about an artifact still being scanned: most
+# deep scans finish within a few seconds (``mode=full`` waits for it instead).
+PENDING_RETRY_SECONDS = 5
+UNFINISHED_RETRY_SECONDS = 300
+
+
+class NextStep(BaseModel):
+    """What the caller should do with this answer, so an agent needs no policy of its own."""
+
+    action: NextAction = Field(description="proceed, proceed_with_care, ask_a_human, do_not_use, wait (ask again after "
+                                           "retry_after seconds) or retry_later.")
+    say: str = Field(description="One sentence an agent can act on or pass on to its user.")
+    retry_after: int | None = Field(default=None, description="Seconds to wait before asking again (wait, retry_later).")
+
+
+def next_step(report: ScanReport) -> NextStep:
+    """The action follows the verdict, except that a scan still running or one that could not
+    finish is never a reason to proceed; a dangerous answer is final even while more is coming."""
+    if report.verdict is Verdict.DANGEROUS:
+        return NextStep(action="do_not_use", say="Do not install, run or follow this: the threats say why.")
+    if report.pending_deep_scan:
+        return NextStep(action="wait", retry_after=PENDING_RETRY_SECONDS,
+                        say="Only quick checks have run; ask again shortly, or add mode=full to wait for the deep scan. "
+                            "Do not treat it as safe yet.")
+    if report.verdict is Verdict.SUSPICIOUS:
+        return NextStep(action="ask_a_human", say="Ask a human before using this: the threats need a person's judgement.")
+    if not report.complete:
+        return NextStep(action="retry_later", retry_after=UNFINISHED_RETRY_SECONDS,
+                        say="The scan could not finish (see evidence_gaps): treat this as unverified, or ask again later with refresh=true.")
+    if report.verdict is Verdict.CAUTION:
+        return NextStep(action="proceed_with_care", say="Usable with care: read the threats first and prefer a pinned, reviewed version.")
+    return NextStep(action="proceed", say="No threat found at this tolerance.")
 
 
 class LookupAnswer(BaseModel):
@@ -33,6 +68,7 @@ class LookupAnswer(BaseModel):
     url: str = Field(description="Where this answer lives on this instance.")
     scanned_at: datetime
     pending_deep_scan: bool = Field(description="True while only cheap signals were checked; the deep scan is queued.")
+    next: NextStep = Field(description="What to do with this answer.")
     origin: str | None = None
     name: str | None = None
     version: str | None = None
@@ -49,7 +85,7 @@ class LookupAnswer(BaseModel):
 def lookup_answer(report: ScanReport, url: str, *, details: bool) -> LookupAnswer:
     answer = LookupAnswer(
         score=report.score, verdict=report.verdict, confidence=report.confidence, tolerance=report.tolerance, url=url,
-        scanned_at=report.scanned_at, pending_deep_scan=report.pending_deep_scan,
+        scanned_at=report.scanned_at, pending_deep_scan=report.pending_deep_scan, next=next_step(report),
     )
     if details:
         answer.origin, answer.name, answer.version = report.origin, report.name, report.version
@@ -77,6 +113,7 @@ def answer_headers(report: ScanReport) -> dict[str, str]:
     return {
         "x-watchpost-score": str(report.score), "x-watchpost-verdict": report.verdict.value,
         "x-watchpost-confidence": report.confidence.value, "x-watchpost-tolerance": report.tolerance.value,
+        "x-watchpost-next": next_step(report).action,
     }
 
 

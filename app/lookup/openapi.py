@@ -53,6 +53,7 @@ _ANSWER_HEADERS = {
     for name, description in (
         ("x-watchpost-score", "The score, 0-100"), ("x-watchpost-verdict", "safe, caution, suspicious or dangerous"),
         ("x-watchpost-confidence", "low, medium or high"), ("x-watchpost-tolerance", "The tolerance the verdict was judged under"),
+        ("x-watchpost-next", "What to do: proceed, proceed_with_care, ask_a_human, do_not_use, wait or retry_later"),
     )
 }
 _LOOKUP_PARAMETERS = [

@@ -32,11 +32,13 @@ def test_cache_miss_is_provisional_then_the_deep_scan_answers(engine, tmp_path: 
             body = await first.json()
             assert first.status == 200 and body["pending_deep_scan"] is True and body["verdict"] != "safe"
             assert first.headers["x-watchpost-verdict"] == body["verdict"] and first.headers["x-watchpost-tolerance"] == "conservative"
+            # a provisional answer tells the agent to wait, and for how long
+            assert body["next"]["action"] == "wait" and body["next"]["retry_after"] > 0 and first.headers["x-watchpost-next"] == "wait"
             assert body["url"].endswith("/contributor/github:octocat")
             jobs = await api.settle()
             assert [job.status for job in jobs] == ["succeeded"]
             second = await (await api.get("/contributor/github:Octocat?details=true")).json()
-            assert second["pending_deep_scan"] is False and second["verdict"] == "safe"
+            assert second["pending_deep_scan"] is False and second["verdict"] == "safe" and second["next"]["action"] == "proceed"
             assert second["origin"] == "contributor" and second["sub_scores"]["identity"] >= 80 and second["sub_scores"]["behavior"] is None
             assert {"score", "verdict", "confidence", "tolerance", "url", "scanned_at"} <= set(second)
 
