@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import sys
 import tempfile
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -35,13 +36,11 @@ from action.context import (
 from action.summary import step_summary
 from action.workflow_commands import annotation_commands, command, print_lines, write_outputs
 from app.github.app_auth import token_client
-from app.github.client import GitHubClient, new_etag_cache
+from app.github.client import GitHubClient, RateLimitedError, new_etag_cache
 from app.github.pr_fetcher import FetchError, fetch_pull_request_workspace
 from app.publish.sticky import upsert_sticky_comment
 from scanners.models import ScanReport, Verdict
 from scanners.sarif import to_sarif
-
-ACTIONS_BOT = "github-actions[bot]"
 
 
 def _client(session: aiohttp.ClientSession, inputs: ActionInputs, context: WorkflowContext) -> GitHubClient:
@@ -80,7 +79,8 @@ async def scan_remotely(session: aiohttp.ClientSession, inputs: ActionInputs, ta
             body = await response.read()
             if response.status != 200:
                 try:
-                    reason = json.loads(body).get("error", "")
+                    parsed = json.loads(body)
+                    reason = str(parsed.get("error", "")) if isinstance(parsed, dict) else body[:200].decode("utf-8", errors="replace")
                 except ValueError:
                     reason = body[:200].decode("utf-8", errors="replace")
                 raise ActionError(f"Watchpost at {inputs.api_url} answered {response.status}: {reason}")
@@ -88,6 +88,8 @@ async def scan_remotely(session: aiohttp.ClientSession, inputs: ActionInputs, ta
         raise ActionError(f"cannot reach Watchpost at {inputs.api_url}: {type(exc).__name__}") from None
     try:
         answer = json.loads(body)
+        if not isinstance(answer, dict):
+            raise ValueError(f"a JSON {type(answer).__name__}, not an object")
         return ScanReport.model_validate({
             **answer, "scanned_at": answer["scanned_at"], "scanner_version": answer.get("scanner_version") or "remote",
             "complete": answer.get("complete", True), "tiers_skipped": answer.get("tiers_skipped") or {},
@@ -108,19 +110,22 @@ async def verify_head(client: GitHubClient, target: PullRequestTarget) -> None:
         raise ActionError(f"pull request #{target.number}'s head is not the commit this workflow_run was for: not scanning or commenting")
 
 
-async def _bot_login(client: GitHubClient) -> str:
-    """The token's own login (a PAT or an App token can read /user; GITHUB_TOKEN cannot and acts as
-    github-actions[bot])."""
+async def _bot_login(client: GitHubClient) -> str | None:
+    """The token's own login when it can say (a personal token reads /user). GITHUB_TOKEN and
+    GitHub App installation tokens cannot: None, and the sticky comment is found among bot
+    accounts' comments by which one this token may edit."""
     try:
         return str((await client.getitem("/user"))["login"])
     except gidgethub.GitHubException:
-        return ACTIONS_BOT
+        return None
 
 
 async def comment(client: GitHubClient, target: PullRequestTarget, report: ScanReport) -> bool:
     """Create or update the sticky comment; False when the token may not write (fork PRs)."""
     try:
         await upsert_sticky_comment(client, target.repository, target.number, report, await _bot_login(client), "on-findings")
+    except gidgethub.RateLimitExceeded:
+        raise  # not a read-only token: the caller reports it as a failed comment
     except gidgethub.BadRequest as exc:
         if int(exc.status_code) in (401, 403, 404):
             return False
@@ -134,56 +139,92 @@ def status_of(report: ScanReport, should_fail: bool) -> str:
     return "clean" if report.verdict is Verdict.SAFE else "review"
 
 
+def verdict_lines(report: ScanReport, inputs: ActionInputs, should_fail: bool, incomplete_fails: bool) -> list[str]:
+    """Why the step fails, if it does. Printed before the threat annotations, so GitHub's
+    per-step limit of ten errors can never drop the one line that explains the red step."""
+    if incomplete_fails:
+        return [command("error", "The scan could not complete, so this pull request is not reported as safe "
+                        "(set allow-incomplete: true to pass anyway). See the step summary's evidence gaps.", title="Watchpost")]
+    if should_fail:
+        return [command("error", f"Verdict {report.verdict.value} reaches fail-on: {inputs.fail_on}.", title="Watchpost")]
+    return []
+
+
+async def scan(session: aiohttp.ClientSession, inputs: ActionInputs, context: WorkflowContext, target: PullRequestTarget) -> ScanReport:
+    client = _client(session, inputs, context)
+    try:
+        if target.verify_head:
+            await verify_head(client, target)
+        return await (scan_remotely(session, inputs, target) if inputs.mode == "remote" else scan_locally(client, inputs, target))
+    except (gidgethub.GitHubException, RateLimitedError, aiohttp.ClientError, TimeoutError) as exc:
+        # GitHub trouble while reading the PR (5xx after retries, a rate limit, a timeout): the
+        # action could not run, which is not the same as a verdict reaching fail-on.
+        raise ActionError(f"GitHub could not be read for {target.repository}#{target.number}: {type(exc).__name__}: {str(exc)[:200]}") from None
+
+
+async def try_comment(session: aiohttp.ClientSession, inputs: ActionInputs, context: WorkflowContext, target: PullRequestTarget,
+                      report: ScanReport) -> tuple[bool, str | None]:
+    """(posted, why not). A comment that cannot be written never costs the results, which are
+    already on disk by then."""
+    try:
+        return await comment(_client(session, inputs, context), target, report), None
+    except (gidgethub.GitHubException, RateLimitedError, aiohttp.ClientError, TimeoutError) as exc:
+        return False, f"{type(exc).__name__}: {str(exc)[:200]}"
+
+
 async def run(env: Mapping[str, str]) -> int:
     inputs = read_inputs(env)
     context = read_context(env)
     target = pull_request_target(context, inputs.pr_number)
     async with aiohttp.ClientSession() as session:
-        client = _client(session, inputs, context)
-        if target.verify_head:
-            await verify_head(client, target)
-        report = await (scan_remotely(session, inputs, target) if inputs.mode == "remote" else scan_locally(client, inputs, target))
-        wrote_comment = False
+        report = await scan(session, inputs, context, target)
+        should_fail = inputs.fail_on != "never" and report.verdict.rank >= Verdict(inputs.fail_on).rank
+        incomplete_fails = not report.complete and not inputs.allow_incomplete
+        status = status_of(report, should_fail or incomplete_fails)
+
+        # Results first: the SARIF file, the report and the outputs exist whatever happens next.
+        sarif_path = (context.workspace / inputs.sarif_file).resolve()
+        report_path = (context.workspace / "watchpost-report.json").resolve()
+        sarif_path.parent.mkdir(parents=True, exist_ok=True)
+        # File-less findings (the PR description, the author) are shown on the workflow that ran the scan.
+        sarif_path.write_text(json.dumps(to_sarif(report, anchor_path=context.workflow_path), indent=2), encoding="utf-8")
+        report_path.write_text(report.model_dump_json(indent=2), encoding="utf-8")
+        threats = "\n".join(f"- {t.type}: {' '.join(t.detail.split())}" for t in report.threats)
+        write_outputs(context.output_path, {
+            "score": str(report.score), "verdict": report.verdict.value, "confidence": report.confidence.value, "status": status,
+            "should_fail": "true" if should_fail or incomplete_fails else "false", "threats": threats, "report-path": str(report_path),
+            "sarif-file": str(sarif_path),
+        })
+
+        failing = verdict_lines(report, inputs, should_fail, incomplete_fails)
+        notices: list[str] = []
+        wrote_comment, comment_error = False, None
         if inputs.comment and inputs.github_token is not None:
-            wrote_comment = await comment(client, target, report)
-            if not wrote_comment:
-                print_lines([command("notice", "The token cannot write to this pull request (a fork's read-only token): "
-                                     "no comment was posted; the step summary and the SARIF file carry the result.", title="Watchpost")])
-    should_fail = inputs.fail_on != "never" and report.verdict.rank >= Verdict(inputs.fail_on).rank
-    incomplete_fails = not report.complete and not inputs.allow_incomplete
-    status = status_of(report, should_fail or incomplete_fails)
-
-    sarif_path = (context.workspace / inputs.sarif_file).resolve()
-    report_path = (context.workspace / "watchpost-report.json").resolve()
-    sarif_path.parent.mkdir(parents=True, exist_ok=True)
-    # File-less findings (the PR description, the author) are shown on the workflow that ran the scan.
-    sarif_path.write_text(json.dumps(to_sarif(report, anchor_path=context.workflow_path), indent=2), encoding="utf-8")
-    report_path.write_text(report.model_dump_json(indent=2), encoding="utf-8")
-
-    print_lines(annotation_commands(report))
-    threats = "\n".join(f"- {t.type}: {' '.join(t.detail.split())}" for t in report.threats)
-    write_outputs(context.output_path, {
-        "score": str(report.score), "verdict": report.verdict.value, "confidence": report.confidence.value, "status": status,
-        "should_fail": "true" if should_fail or incomplete_fails else "false", "threats": threats, "report-path": str(report_path),
-        "sarif-file": str(sarif_path),
-    })
+            wrote_comment, comment_error = await try_comment(session, inputs, context, target, report)
+            if comment_error is not None:
+                notices.append(command("warning", f"The PR comment could not be written ({comment_error}); "
+                                       "the step summary and the SARIF file carry the result.", title="Watchpost"))
+            elif not wrote_comment:
+                notices.append(command("notice", "The token cannot write to this pull request (a fork's read-only token): "
+                                       "no comment was posted; the step summary and the SARIF file carry the result.", title="Watchpost"))
+    # The lines about the step itself come first and take their slot out of each level's budget.
+    print_lines(failing + notices)
+    print_lines(annotation_commands(report, reserved=failing + notices))
     if context.summary_path is not None:
         with context.summary_path.open("a", encoding="utf-8") as handle:
             handle.write(step_summary(report, server_url=context.server_url, repository=target.repository, head_sha=target.head_sha,
-                                      status=status, fork_read_only=inputs.comment and not wrote_comment and inputs.github_token is not None))
+                                      status=status, fork_read_only=inputs.comment and not wrote_comment and comment_error is None
+                                      and inputs.github_token is not None))
     print(f"Watchpost: {report.verdict.value} · score {report.score}/100 · confidence {report.confidence.value} · "
           f"{len(report.threats)} finding(s) · report {report_path}", flush=True)
-    if incomplete_fails:
-        print_lines([command("error", "The scan could not complete, so this pull request is not reported as safe "
-                             "(set allow-incomplete: true to pass anyway). See the step summary's evidence gaps.", title="Watchpost")])
-        return 1
-    if should_fail:
-        print_lines([command("error", f"Verdict {report.verdict.value} reaches fail-on: {inputs.fail_on}.", title="Watchpost")])
-        return 1
-    return 0
+    return 1 if failing else 0
 
 
 def main(env: Mapping[str, str] | None = None) -> int:
+    # Windows runners give Python a cp1252 pipe: paths and details in any script must still print.
+    for stream in (sys.stdout, sys.stderr):
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(encoding="utf-8", errors="replace")
     try:
         return asyncio.run(run(env if env is not None else os.environ))
     except ActionError as exc:

@@ -5,6 +5,7 @@ escaped so it cannot break out of its cell, add links or inject HTML."""
 from __future__ import annotations
 
 import html
+import re
 
 from scanners.models import ScanReport, Verdict
 
@@ -12,11 +13,17 @@ ICON = {Verdict.SAFE: "✅", Verdict.CAUTION: "⚠️", Verdict.SUSPICIOUS: "�
 MAX_ROWS = 200
 
 
+# GitHub's Markdown turns bare URLs and www. names into links: an entity in the middle keeps them text.
+_AUTOLINK_RE = re.compile(r"://|(?<![a-z0-9])(www)\.", re.IGNORECASE)
+# Files GitHub renders (so a #L anchor would be ignored) unless asked for the plain text.
+_RENDERED_SUFFIXES = (".md", ".markdown", ".mdx", ".rst", ".adoc", ".ipynb", ".svg")
+
+
 def cell(text: str) -> str:
     escaped = html.escape(" ".join(text.split()), quote=False)
     for character in ("|", "[", "]", "`", "*", "_", "~"):
         escaped = escaped.replace(character, "\\" + character)
-    return escaped
+    return _AUTOLINK_RE.sub(lambda m: ":&#47;/" if m.group(0) == "://" else f"{m.group(1)}&#46;", escaped)
 
 
 def step_summary(report: ScanReport, *, server_url: str, repository: str, head_sha: str, status: str, fork_read_only: bool) -> str:
@@ -42,6 +49,8 @@ def step_summary(report: ScanReport, *, server_url: str, repository: str, head_s
             where = "PR"
             if threat.path:
                 anchor = f"#L{threat.line}" if threat.line else ""
+                if anchor and threat.path.lower().endswith(_RENDERED_SUFFIXES):
+                    anchor = "?plain=1" + anchor
                 label = f"{threat.path}:{threat.line}" if threat.line else threat.path
                 where = f"[{cell(label)}]({server_url}/{repository}/blob/{head_sha}/{_url_path(threat.path)}{anchor})"
             parts.append(f"| {threat.severity.value} | {cell(threat.type)} | {where} | {cell(threat.detail)} |")

@@ -28,10 +28,13 @@ def command(level: str, message: str, **properties: str | int | None) -> str:
     return f"::{level}{' ' + props if props else ''}::{escape_data(message)}"
 
 
-def annotation_commands(report: ScanReport) -> list[str]:
+def annotation_commands(report: ScanReport, reserved: Iterable[str] = ()) -> list[str]:
     """One command per threat, most severe first; at most ``ANNOTATIONS_PER_LEVEL`` per level (the
-    step summary and SARIF list them all)."""
+    step summary and SARIF list them all), less the ``reserved`` commands printed before them."""
     counts: dict[str, int] = {}
+    for line in reserved:
+        level = line[2:].split(" ", 1)[0].split("::", 1)[0]
+        counts[level] = counts.get(level, 0) + 1
     lines = []
     for threat in sorted(report.threats, key=lambda t: (-t.severity.rank, t.path or "~", t.line or 0)):
         level = LEVEL_FOR[threat.severity]

@@ -107,11 +107,18 @@ def to_sarif(report: ScanReport, *, anchor_path: str | None = None) -> dict[str,
     results: list[dict[str, Any]] = []
     occurrences: dict[str, int] = {}
     threats = _most_severe(list(report.threats), MAX_RESULTS)
+    # Code scanning takes an alert's severity from its rule only, so a rule carries the highest
+    # severity its results have in this run (a policy can lower a rule, tier 3 can raise one, and
+    # llm/review or scan/error results come in every severity).
+    rule_severity: dict[str, Severity] = {}
+    for threat in threats:
+        current = rule_severity.get(threat.rule)
+        if current is None or threat.severity.rank > current.rank:
+            rule_severity[threat.rule] = threat.severity
     for threat in threats:
         if threat.rule not in rule_index:
-            registered = REGISTRY.get(threat.rule)
             rule_index[threat.rule] = len(rules)
-            rules.append(_rule_descriptor(threat.rule, registered.severity if registered else threat.severity))
+            rules.append(_rule_descriptor(threat.rule, rule_severity[threat.rule]))
         material = _fingerprint_material(threat)
         occurrences[material] = occurrences.get(material, 0) + 1
         result: dict[str, Any] = {

@@ -53,7 +53,8 @@ class FakeGitHub:
     comments: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # "repo#number" -> comments
     faults: list[tuple[str, int, dict[str, str]]] = field(default_factory=list)  # (path prefix, status, headers), used once each
     delays: dict[str, float] = field(default_factory=dict)  # path prefix -> seconds before answering
-    bot_login: str = "watchpost[bot]"
+    bot_login: str = "watchpost[bot]"  # who the token acts as: comments are written under this login
+    user_forbidden: bool = False  # GET /user answers 403, as for GITHUB_TOKEN and App installation tokens
     manifest_code: str = "manifest-code-123"
     manifest_pem: str = "-----BEGIN RSA PRIVATE KEY-----\nnot-a-real-key\n-----END RSA PRIVATE KEY-----\n"
     requests: list[Recorded] = field(default_factory=list)
@@ -301,7 +302,7 @@ class FakeGitHub:
         key = "{}/{}#{}".format(request.match_info["owner"], request.match_info["repo"], request.match_info["number"])
         body = await request.json()
         comment = dict(rest_body("issues_create_comment.json"), id=self.new_id(), body=body["body"])
-        comment["user"] = dict(comment["user"], login="watchpost[bot]", type="Bot")
+        comment["user"] = dict(comment["user"], login=self.bot_login, type="Bot")
         self.comments.setdefault(key, []).append(comment)
         return web.json_response(comment, status=201)
 
@@ -311,6 +312,8 @@ class FakeGitHub:
         for comments in self.comments.values():
             for comment in comments:
                 if comment["id"] == comment_id:
+                    if (comment.get("user") or {}).get("login") != self.bot_login:  # only the author may edit
+                        return web.json_response({"message": "Resource not accessible by integration"}, status=403)
                     comment["body"] = body["body"]
                     return web.json_response(comment)
         return web.json_response({"message": "Not Found"}, status=404)
@@ -325,6 +328,8 @@ class FakeGitHub:
         }, status=201)
 
     async def _authenticated_user(self, request: web.Request) -> web.Response:
+        if self.user_forbidden:
+            return web.json_response({"message": "Resource not accessible by integration"}, status=403)
         return self._json(request, dict(rest_body("users_get_authenticated.json"), login=self.bot_login, type="Bot"))
 
     async def _app(self, request: web.Request) -> web.Response:

@@ -71,3 +71,16 @@ def test_too_many_results_keep_the_most_severe_and_count_the_rest() -> None:
     assert len(kept) == MAX_RESULTS and kept[0]["ruleId"] == "pr-injection/hidden-comment"
     assert document["runs"][0]["properties"]["resultsOmitted"] == 1
     assert sarif_errors(document) == [] and code_scanning_problems(document) == []
+
+
+def test_a_rule_carries_the_severity_of_its_results_in_this_run() -> None:
+    # code scanning reads security-severity from the rule: a lowered rule must not show as high,
+    # and a low LLM note must not borrow a critical one's severity unless both are there
+    lowered = IN_FILE.model_copy(update={"severity": Severity.LOW})
+    llm_low = Threat(type="llm_review", severity=Severity.LOW, detail="odd", rule="llm/review", tier="tier3")
+    document = to_sarif(report_with([lowered, llm_low]))
+    severities = {rule["id"]: rule["properties"]["security-severity"] for rule in document["runs"][0]["tool"]["driver"]["rules"]}
+    assert severities == {"obfuscation/base64-exec": "3.0", "llm/review": "3.0"}
+    llm_critical = llm_low.model_copy(update={"severity": Severity.CRITICAL})
+    mixed = to_sarif(report_with([llm_low, llm_critical]))
+    assert mixed["runs"][0]["tool"]["driver"]["rules"][0]["properties"]["security-severity"] == "9.5"

@@ -4,8 +4,16 @@ edited in place on every push, turned into a short "resolved" note when a later 
 
 from __future__ import annotations
 
+import gidgethub
+
 from app.github.client import GitHubClient
-from app.publish.comment import findings_body, is_our_comment, parse_report_block, resolved_body
+from app.publish.comment import (
+    STICKY_MARKER,
+    findings_body,
+    is_our_comment,
+    parse_report_block,
+    resolved_body,
+)
 from scanners.models import ScanReport, Severity, Verdict
 
 
@@ -14,23 +22,38 @@ def worth_commenting(report: ScanReport) -> bool:
     return report.verdict is not Verdict.SAFE or any(t.severity.rank >= Severity.MEDIUM.rank for t in report.threats)
 
 
-async def upsert_sticky_comment(client: GitHubClient, repository: str, number: int, report: ScanReport, bot: str, mode: str) -> int | None:
-    """``mode``: always, on-findings or never. Returns the comment id, or None when none exists."""
-    existing = None
+def _is_bot_sticky(comment: dict) -> bool:
+    """A sticky comment written by some bot account: the candidates when our own login is unknown."""
+    return STICKY_MARKER in (comment.get("body") or "") and (comment.get("user") or {}).get("type") == "Bot"
+
+
+async def upsert_sticky_comment(client: GitHubClient, repository: str, number: int, report: ScanReport, bot: str | None, mode: str) -> int | None:
+    """``mode``: always, on-findings or never. Returns the comment id, or None when none exists.
+
+    ``bot``: the login our comments are written under. None when the token cannot say (a GitHub App
+    installation token cannot read ``/user``): then the marked comments of bot accounts are tried
+    newest first and the first one this token may edit is ours; another app's is left alone."""
+    candidates = []
     async for comment in client.getiter(f"/repos/{repository}/issues/{number}/comments?per_page=100"):
-        if is_our_comment(comment, bot):
-            existing = comment
+        if is_our_comment(comment, bot) if bot is not None else _is_bot_sticky(comment):
+            candidates.append(comment)
     has_findings = worth_commenting(report)
-    if existing is None:
-        if mode == "never" or (mode == "on-findings" and not has_findings):
-            return None
-        created = await client.post(f"/repos/{repository}/issues/{number}/comments", data={"body": findings_body(report)})
-        return created["id"]
-    if has_findings or mode == "always":
-        body = findings_body(report)
-    else:
-        previous = parse_report_block(existing.get("body") or "")
-        body = resolved_body(report) if previous is None or worth_commenting(previous) else existing["body"]
-    if body != existing.get("body"):
-        await client.patch(f"/repos/{repository}/issues/comments/{existing['id']}", data={"body": body})
-    return existing["id"]
+    for existing in reversed(candidates):
+        if has_findings or mode == "always":
+            body = findings_body(report)
+        else:
+            previous = parse_report_block(existing.get("body") or "")
+            body = resolved_body(report) if previous is None or worth_commenting(previous) else existing["body"]
+        if body == existing.get("body"):
+            return existing["id"]
+        try:
+            await client.patch(f"/repos/{repository}/issues/comments/{existing['id']}", data={"body": body})
+        except gidgethub.BadRequest as exc:
+            if bot is None and int(exc.status_code) in (403, 404):
+                continue  # written by another app: not ours to edit
+            raise
+        return existing["id"]
+    if mode == "never" or (mode == "on-findings" and not has_findings):
+        return None
+    created = await client.post(f"/repos/{repository}/issues/{number}/comments", data={"body": findings_body(report)})
+    return created["id"]
