@@ -39,7 +39,9 @@ def base_url():
     directory = Path(tempfile.mkdtemp(prefix="watchpost-fuzz-"))
     engine = make_engine(f"sqlite:///{directory / 'watchpost.db'}")
     upgrade(engine)
-    config = Settings(data_dir=directory, rate_limit="1000000/minute", npm_registry_url="https://npm.registry.test",
+    # No workers run here, so mode=full always waits its whole bound: keep that far below the
+    # client's timeout, or a loaded machine turns the documented 504 into a client timeout.
+    config = Settings(data_dir=directory, rate_limit="1000000/minute", lookup_wait_seconds=2, npm_registry_url="https://npm.registry.test",
                       pypi_url="https://pypi.registry.test", crates_url="https://crates.registry.test")
     with serve_in_thread(lambda: create_app(config, engine)) as url:
         yield url
