@@ -1,5 +1,6 @@
 """Schemathesis over ``/openapi.json``: every documented operation, with generated inputs, against
-the real server (loopback, in a thread of this process) — no answer may be a 5xx.
+the real server (loopback, in a thread of this process) — no answer may be a 5xx, except the
+documented 504 of a ``mode=full`` lookup whose deep scan cannot finish (no workers run here).
 
 Deep scans are not run (no workers: nothing leaves the machine), and the webhook URL check's DNS
 lookup is replaced by a local answer so generated hostnames never reach a resolver."""
@@ -63,5 +64,9 @@ schema = schemathesis.pytest.from_fixture("api_schema")
 @settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
 def test_no_documented_operation_answers_5xx(case) -> None:
     response = case.call(timeout=30)
+    if response.status_code == 504 and (case.query or {}).get("mode") == "full":
+        # Documented: mode=full waits a bounded time for a deep scan, and none runs here.
+        assert "deep scan did not finish" in response.json()["error"]
+        return
     assert response.status_code < 500, f"{case.method} {case.formatted_path} -> {response.status_code}: {response.text[:300]}"
     case.validate_response(response, checks=(not_a_server_error,))
