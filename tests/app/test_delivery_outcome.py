@@ -14,6 +14,7 @@ from app.jobs import JobQueue
 from app.tables import Delivery, Job
 from app.webhook_routes import JobSpec
 from app.worker import PermanentJobError, Worker
+from tests.app.workers import run_until_drained
 
 
 def deliver(engine, queue: JobQueue, delivery_id: str, kind: str = "scan_pr", dedupe: str | None = None):
@@ -28,19 +29,11 @@ def delivery(engine, delivery_id: str) -> Delivery:
 
 def run_until_idle(engine, queue: JobQueue, handler) -> None:
     async def go() -> None:
-        stop = asyncio.Event()
         worker = Worker(
             queue, {"scan_pr": handler}, concurrency=1, poll_interval=0.02, lease=timedelta(seconds=30),
             on_finished=lambda job, status, error: record_job_outcome(engine, job.payload.get("delivery_id"), status, error),
         )
-        task = asyncio.create_task(worker.run(stop))
-        for _ in range(200):
-            await asyncio.sleep(0.02)
-            with Session(engine) as session:
-                if not session.exec(select(Job).where(Job.status.in_(["queued", "running"]))).first():
-                    break
-        stop.set()
-        await task
+        await run_until_drained(worker, engine)
 
     asyncio.run(go())
 

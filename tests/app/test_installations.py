@@ -30,6 +30,7 @@ from app.settings import Settings
 from app.tables import Installation, InstallationRepository, Job
 from app.webhook_routes import ROUTER, RoutingContext
 from app.worker import Worker
+from tests.app.workers import run_until_drained
 from tests.conftest import CORPUS, requires_corpus
 from tests.fake_github import FakeGitHub, serve_fake_github
 
@@ -122,15 +123,7 @@ def run_worker(engine, fake: FakeGitHub, settings_for, jobs: list[tuple[str, dic
                     queue, {"sync_installation": make_installation_handler(engine, access), "scan_pr": make_scan_handler(context)},
                     concurrency=1, poll_interval=0.02, lease=timedelta(seconds=30),
                 )
-                stop = asyncio.Event()
-                task = asyncio.create_task(worker.run(stop))
-                for _ in range(300):
-                    await asyncio.sleep(0.03)
-                    with Session(engine) as session:
-                        if not session.exec(select(Job).where(Job.status.in_(["queued", "running"]))).first():
-                            break
-                stop.set()
-                await task
+                await run_until_drained(worker, engine, polls=300, interval=0.03)
 
     asyncio.run(go())
 
