@@ -86,6 +86,15 @@ async def on_pull_request(event: sansio.Event, context: RoutingContext) -> None:
 check_router = routing.Router()
 
 
+def _scan_attached_pull_requests(event: sansio.Event, context: RoutingContext, checked: dict, *, trigger: str, rerun: bool) -> None:
+    """One scan job per pull request a check run or check suite is attached to, at its head SHA."""
+    for pull_request in checked.get("pull_requests") or []:
+        context.jobs.append(_scan_job(
+            event, context, repository=event.data["repository"]["full_name"], number=int(pull_request["number"]),
+            head_sha=str(checked.get("head_sha") or pull_request["head"]["sha"]), trigger=trigger, rerun=rerun,
+        ))
+
+
 @check_router.register("check_run", action="rerequested")
 @check_router.register("check_run", action="requested_action")
 async def on_check_run(event: sansio.Event, context: RoutingContext) -> None:
@@ -94,17 +103,7 @@ async def on_check_run(event: sansio.Event, context: RoutingContext) -> None:
     if action == "requested_action" and (event.data.get("requested_action") or {}).get("identifier") != RERUN_ACTION_ID:
         context.ignored_reason = "unknown requested action"
         return
-    for pull_request in check_run.get("pull_requests") or []:
-        context.jobs.append(
-            _scan_job(
-                event, context,
-                repository=event.data["repository"]["full_name"],
-                number=int(pull_request["number"]),
-                head_sha=str(check_run.get("head_sha") or pull_request["head"]["sha"]),
-                trigger=f"check_run.{action}",
-                rerun=True,
-            )
-        )
+    _scan_attached_pull_requests(event, context, check_run, trigger=f"check_run.{action}", rerun=True)
     if not context.jobs:
         context.ignored_reason = "check run is not attached to a pull request"
 
@@ -114,17 +113,7 @@ async def on_check_run(event: sansio.Event, context: RoutingContext) -> None:
 async def on_check_suite(event: sansio.Event, context: RoutingContext) -> None:
     suite = event.data.get("check_suite") or {}
     action = event.data.get("action")
-    for pull_request in suite.get("pull_requests") or []:
-        context.jobs.append(
-            _scan_job(
-                event, context,
-                repository=event.data["repository"]["full_name"],
-                number=int(pull_request["number"]),
-                head_sha=str(suite.get("head_sha") or pull_request["head"]["sha"]),
-                trigger=f"check_suite.{action}",
-                rerun=action == "rerequested",
-            )
-        )
+    _scan_attached_pull_requests(event, context, suite, trigger=f"check_suite.{action}", rerun=action == "rerequested")
     if not context.jobs:
         context.ignored_reason = "check suite has no pull requests"
 
